@@ -1,0 +1,502 @@
+"""The SQLite gradebook: one row per graded submission, safe to kill and to share.
+
+The gradebook lives at ``OUT/gradebook.sqlite``. Each :meth:`Gradebook.record` is one
+committed transaction, so a batch killed with ``kill -9`` loses at most the submission
+that was in flight, and a rerun asks :meth:`Gradebook.is_done` to skip what is finished.
+
+Two tables::
+
+    results  one row per (assignment, submission): the queryable columns plus the full
+             result JSON, stored exactly as ``json.dumps(result, ensure_ascii=False,
+             sort_keys=True)`` so that reading it back is byte-identical
+    tests    one row per test case of each stored result, for class statistics
+
+``graded_at`` is a column only; it never enters the result JSON (results are identical
+across runs, invariant 4).
+
+Concurrency: several processes on one machine may write at once (WAL journal, a busy
+timeout, ``BEGIN IMMEDIATE`` and retries on "database is locked"). WAL needs shared memory,
+so it does not work on network filesystems: when machines share one file over NFS/SMB,
+open it with ``journal_mode="delete"``, or (better, and what the Dask executor does) send
+results back to the one process that owns the gradebook.
+
+Open one :class:`Gradebook` per process; a connection must not cross ``fork``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import statistics
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["SCHEMA_VERSION", "STATUSES", "Gradebook", "GradebookError"]
+
+SCHEMA_VERSION = 1
+"""Stored in ``PRAGMA user_version``; bump it (and add a migration) when the tables change."""
+
+APPLICATION_ID = 0x47524442  # "GRDB": marks the file as a grader gradebook (PRAGMA application_id)
+
+STATUSES = ("graded", "partial", "timeout", "crashed", "invalid")
+
+_REQUIRED = ("assignment", "submission", "student", "sha256", "rubric_version", "status")
+_PAGE = 200  # rows fetched per query while streaming results()
+
+_T = TypeVar("_T")
+
+
+class GradebookError(Exception):
+    """The gradebook cannot be opened, read or written; the message says what to do."""
+
+
+_SCHEMA = """
+CREATE TABLE results (
+    assignment     TEXT NOT NULL,
+    submission     TEXT NOT NULL,
+    student        TEXT NOT NULL,
+    rubric_version TEXT NOT NULL,
+    sha256         TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    reason         TEXT NOT NULL DEFAULT '',
+    score          REAL,
+    max_score      REAL,
+    passed         INTEGER,
+    graded_at      TEXT NOT NULL,
+    result_json    TEXT NOT NULL,
+    PRIMARY KEY (assignment, submission)
+) WITHOUT ROWID;
+CREATE INDEX results_by_submission ON results (submission);
+CREATE INDEX results_by_student ON results (assignment, student);
+CREATE TABLE tests (
+    assignment  TEXT NOT NULL,
+    submission  TEXT NOT NULL,
+    position    INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    task        TEXT,
+    visibility  TEXT,
+    status      TEXT,
+    score       REAL,
+    max_score   REAL,
+    PRIMARY KEY (assignment, submission, position)
+) WITHOUT ROWID;
+CREATE INDEX tests_by_name ON tests (assignment, name);
+"""
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Gradebook:
+    """A grader gradebook in one SQLite file.
+
+    >>> with Gradebook.open("OUT/gradebook.sqlite") as book:   # doctest: +SKIP
+    ...     if not book.is_done(path, sha, rubric.version):
+    ...         book.record(result)
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        journal_mode: str = "wal",
+    ) -> None:
+        self.path = Path(path)
+        self.timeout = float(timeout)
+        self._pid = os.getpid()
+        self._conn: sqlite3.Connection | None = None
+        if journal_mode.lower() not in ("wal", "delete", "truncate", "persist"):
+            raise GradebookError(
+                f"unknown journal_mode {journal_mode!r}; use 'wal' (one machine) "
+                "or 'delete' (a file shared over a network filesystem)"
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GradebookError(
+                f"cannot create the folder for {self.path}: {exc.strerror}; "
+                "choose another --out folder"
+            ) from exc
+        try:
+            # isolation_level=None: no implicit transactions; every write below opens its own
+            # BEGIN IMMEDIATE so that the write lock is taken up front (no upgrade deadlocks).
+            self._conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            self._retry(lambda: self._set_journal_mode(journal_mode.lower()))
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._retry(self._ensure_schema)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if "unable to open" in str(exc) or "readonly" in str(exc):
+                raise GradebookError(
+                    f"cannot open {self.path} for writing ({exc}); check that the folder is "
+                    "writable, or choose another --out folder"
+                ) from exc
+            raise GradebookError(
+                f"{self.path} is not a grader gradebook ({exc}); "
+                "choose another --out folder or delete it"
+            ) from exc
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], *, timeout: float = 30.0, journal_mode: str = "wal"
+    ) -> Gradebook:
+        """Open (creating if needed) the gradebook at *path*."""
+        return cls(path, timeout=timeout, journal_mode=journal_mode)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Gradebook({str(self.path)!r})"
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise GradebookError(f"the gradebook {self.path} is closed; open it again")
+        if os.getpid() != self._pid:
+            raise GradebookError(
+                f"the gradebook {self.path} was opened in process {self._pid} and used in "
+                f"process {os.getpid()}; open one Gradebook per process"
+            )
+        return self._conn
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def _set_journal_mode(self, mode: str) -> None:
+        (current,) = self._db.execute("PRAGMA journal_mode").fetchone()
+        if str(current).lower() != mode:
+            self._db.execute(f"PRAGMA journal_mode = {mode}").fetchone()
+
+    def _ensure_schema(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            (app_id,) = db.execute("PRAGMA application_id").fetchone()
+            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")]
+            if version == 0 and app_id == 0 and not tables:
+                # statement by statement: executescript() would COMMIT our transaction
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif app_id != APPLICATION_ID:
+                what = f"tables: {', '.join(sorted(tables))}" if tables else "unknown SQLite file"
+                raise GradebookError(
+                    f"{self.path} is not a grader gradebook ({what}); "
+                    "choose another --out folder or delete it"
+                )
+            elif version > SCHEMA_VERSION:
+                raise GradebookError(
+                    f"{self.path} was written by a newer grader (gradebook schema {version}; "
+                    f"this grader reads up to {SCHEMA_VERSION}); upgrade grader, "
+                    "or choose another --out folder"
+                )
+            elif version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
+                raise GradebookError(
+                    f"{self.path} has gradebook schema {version}, which this grader cannot "
+                    "migrate; regrade into a new --out folder"
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    # -- write path ----------------------------------------------------------------------
+
+    def _retry(self, fn: Callable[[], _T]) -> _T:
+        """Run *fn*, retrying while another writer holds the lock, up to 2 x timeout."""
+        deadline = time.monotonic() + 2 * self.timeout
+        delay = 0.01
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise GradebookError(
+                        f"{self.path} stayed locked for {2 * self.timeout:.0f} s ({exc}); "
+                        "another grader is writing to it. Wait for it to finish, or use "
+                        "another --out folder"
+                    ) from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 1.0)
+
+    def _write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
+        db = self._db
+
+        def attempt() -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                fn(db)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+        try:
+            self._retry(attempt)
+        except sqlite3.DatabaseError as exc:
+            raise GradebookError(
+                f"could not write to {self.path} ({exc}); check free disk space and "
+                "permissions, or use another --out folder"
+            ) from exc
+
+    def record(self, result: dict[str, Any], *, graded_at: datetime | None = None) -> None:
+        """Store *result* (replacing an earlier one for the same submission), committed now.
+
+        *graded_at* (default: now, UTC) goes into its own column, never into the JSON.
+        """
+        missing = [key for key in _REQUIRED if not isinstance(result.get(key), str)]
+        if missing:
+            raise GradebookError(
+                f"result for {result.get('submission', '<unknown submission>')!r} lacks "
+                f"string field(s) {', '.join(missing)}; this is a grader bug, please report it"
+            )
+        if result["status"] not in STATUSES:
+            raise GradebookError(
+                f"result for {result['submission']!r} has status {result['status']!r}, not one "
+                f"of {', '.join(STATUSES)}; this is a grader bug, please report it"
+            )
+        try:
+            text = json.dumps(result, ensure_ascii=False, sort_keys=True)
+            text.encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise GradebookError(
+                f"result for {result['submission']!r} is not plain JSON ({exc}); "
+                "convert NumPy values and decode file names before recording it"
+            ) from exc
+        when = (graded_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+        key = (result["assignment"], result["submission"])
+        passed = result.get("passed")
+        row = (
+            *key,
+            result["student"],
+            result["rubric_version"],
+            result["sha256"],
+            result["status"],
+            str(result.get("reason") or ""),
+            _number(result.get("score")),
+            _number(result.get("max_score")),
+            None if passed is None else int(bool(passed)),
+            when,
+            text,
+        )
+        test_rows = [
+            (
+                *key,
+                position,
+                str(test.get("name", "")),
+                test.get("task"),
+                test.get("visibility"),
+                test.get("status"),
+                _number(test.get("score")),
+                _number(test.get("max_score")),
+            )
+            for position, test in enumerate(result.get("tests") or [])
+        ]
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM tests WHERE assignment = ? AND submission = ?", key)
+            db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+            db.executemany("INSERT INTO tests VALUES (?,?,?,?,?,?,?,?,?)", test_rows)
+
+        self._write(write)
+
+    def forget(self, submission: str, *, assignment: str | None = None) -> int:
+        """Delete the stored result(s) for *submission* so the next run regrades it."""
+        where, args = _where(submission=submission, assignment=assignment)
+        count = 0
+
+        def write(db: sqlite3.Connection) -> None:
+            nonlocal count
+            db.execute(f"DELETE FROM tests {where}", args)
+            count = db.execute(f"DELETE FROM results {where}", args).rowcount
+
+        self._write(write)
+        return count
+
+    # -- read path -----------------------------------------------------------------------
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self._retry(lambda: self._db.execute(sql, args).fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise GradebookError(
+                f"could not read {self.path} ({exc}); if the file is damaged, "
+                "move it aside and regrade into a new --out folder"
+            ) from exc
+
+    def is_done(
+        self, submission: str, sha256: str, rubric_version: str, *, assignment: str | None = None
+    ) -> bool:
+        """True if a result exists for this path with this content hash and rubric version.
+
+        Pass *assignment* when one gradebook holds several assignments.
+        """
+        where, args = _where(submission=submission, assignment=assignment)
+        rows = self._read(
+            f"SELECT 1 FROM results {where} AND sha256 = ? AND rubric_version = ? LIMIT 1",
+            (*args, sha256, rubric_version),
+        )
+        return bool(rows)
+
+    def get(self, submission: str, *, assignment: str | None = None) -> dict[str, Any] | None:
+        """The stored result for *submission*, or None."""
+        where, args = _where(submission=submission, assignment=assignment)
+        rows = self._read(
+            f"SELECT result_json FROM results {where} ORDER BY assignment LIMIT 1", args
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def results(self, *, assignment: str | None = None) -> Iterator[dict[str, Any]]:
+        """Full result dicts ordered by submission path, fetched a page at a time.
+
+        Pages are keyed on the last row seen, so recording while iterating is safe.
+        """
+        for text in self._result_texts(assignment=assignment):
+            yield json.loads(text)
+
+    def result_texts(self, *, assignment: str | None = None) -> Iterator[str]:
+        """The stored result JSON strings, exactly as recorded, ordered by submission path."""
+        return self._result_texts(assignment=assignment)
+
+    def _result_texts(self, *, assignment: str | None) -> Iterator[str]:
+        filt, fargs = ("AND assignment = ?", (assignment,)) if assignment is not None else ("", ())
+        last: tuple[str, str] | None = None
+        while True:
+            if last is None:
+                sql = f"SELECT submission, assignment, result_json FROM results WHERE 1 {filt}"
+                args: tuple[Any, ...] = fargs
+            else:
+                sql = (
+                    "SELECT submission, assignment, result_json FROM results "
+                    f"WHERE (submission, assignment) > (?, ?) {filt}"
+                )
+                args = (*last, *fargs)
+            rows = self._read(f"{sql} ORDER BY submission, assignment LIMIT {_PAGE}", args)
+            for _, _, text in rows:
+                yield text
+            if len(rows) < _PAGE:
+                return
+            last = (rows[-1][0], rows[-1][1])
+
+    def __len__(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM results")[0][0])
+
+    def summary(self, *, assignment: str | None = None) -> dict[str, Any]:
+        """Counts by status, number of submissions and students, passes, mean/median score.
+
+        ``mean_score``/``median_score`` are None when nothing has a score yet.
+        """
+        where, args = _where(assignment=assignment)
+        by_status = {status: 0 for status in STATUSES}
+        for status, count in self._read(
+            f"SELECT status, COUNT(*) FROM results {where} GROUP BY status ORDER BY status", args
+        ):
+            by_status[status] = count
+        rows = self._read(f"SELECT score, max_score, passed, student FROM results {where}", args)
+        scores = [r[0] for r in rows if r[0] is not None]
+        percents = [100.0 * r[0] / r[1] for r in rows if r[0] is not None and r[1]]
+        return {
+            "submissions": len(rows),
+            "students": len({_nfc(r[3]) for r in rows}),
+            "by_status": by_status,
+            "passed": sum(1 for r in rows if r[2]),
+            "mean_score": statistics.fmean(scores) if scores else None,
+            "median_score": statistics.median(scores) if scores else None,
+            "mean_percent": statistics.fmean(percents) if percents else None,
+        }
+
+    def test_stats(self, *, assignment: str | None = None) -> list[dict[str, Any]]:
+        """Per test: how many submissions passed/failed/errored/timed out, and the mean score."""
+        where, args = _where(assignment=assignment)
+        rows = self._read(
+            "SELECT name, MIN(task), MIN(visibility), COUNT(*),"
+            " SUM(status = 'passed'), SUM(status = 'failed'), SUM(status = 'error'),"
+            " SUM(status = 'timeout'), AVG(score), MAX(max_score), MIN(position)"
+            f" FROM tests {where} GROUP BY name ORDER BY MIN(position), name",
+            args,
+        )
+        return [
+            {
+                "name": r[0], "task": r[1], "visibility": r[2], "count": r[3],
+                "passed": r[4], "failed": r[5], "error": r[6], "timeout": r[7],
+                "mean_score": r[8], "max_score": r[9],
+            }
+            for r in rows
+        ]
+
+    def duplicates(self, *, assignment: str | None = None) -> list[tuple[str, list[str]]]:
+        """Students with more than one submission: ``[(student, [paths...]), ...]``.
+
+        They are reported, never merged. Names are compared in Unicode NFC, so a folder
+        name zipped on macOS (decomposed Hangul) matches the same name typed elsewhere.
+        """
+        where, args = _where(assignment=assignment)
+        groups: dict[tuple[str, str], list[str]] = {}
+        for assign, student, submission in self._read(
+            f"SELECT assignment, student, submission FROM results {where} "
+            "ORDER BY student, submission",
+            args,
+        ):
+            groups.setdefault((assign, _nfc(student)), []).append(submission)
+        return [
+            (student, sorted(paths))
+            for (_, student), paths in sorted(groups.items())
+            if len(paths) > 1
+        ]
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's own consistency check: an empty list means the file is sound."""
+        rows = self._read("PRAGMA integrity_check")
+        return [] if rows == [("ok",)] else [str(r[0]) for r in rows]
+
+
+def _where(**filters: str | None) -> tuple[str, tuple[str, ...]]:
+    """``WHERE a = ? AND b = ?`` for the filters that are not None (always a valid clause)."""
+    used = {k: v for k, v in filters.items() if v is not None}
+    clause = " AND ".join(f"{k} = ?" for k in used) or "1"
+    return f"WHERE {clause}", tuple(used.values())  # type: ignore[arg-type]  # None filtered
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)

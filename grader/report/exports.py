@@ -1,0 +1,407 @@
+"""Export writers: result dicts in, files out (CSV, Gradescope, JUnit XML, Markdown).
+
+Every writer is pure apart from the files it writes, writes each file atomically
+(temporary file + rename, so a killed run never leaves half a file), and returns the
+paths it wrote. Hidden tests keep their name and verdict only, in every format
+(invariant 7): no message, no diagnosis.
+
+Text that came from a student's notebook (error messages, file and folder names) is
+treated as hostile: ANSI colour codes and characters XML cannot hold are removed,
+spreadsheet formulas are defused in CSV, Markdown and HTML are escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import secrets
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = [
+    "MAX_MESSAGE",
+    "clean_text",
+    "gradescope_result",
+    "safe_dirname",
+    "write_csv",
+    "write_gradescope",
+    "write_junit",
+    "write_markdown_summary",
+]
+
+Result = Mapping[str, Any]
+PathLike = str | os.PathLike[str]
+
+MAX_MESSAGE = 4000
+"""Characters of one test message kept in Gradescope, JUnit and Markdown output."""
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+# Everything XML 1.0 cannot hold: C0 controls except tab/LF/CR, surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+_WINDOWS_RESERVED = {
+    "CON", "PRN", "AUX", "NUL",
+    *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10)),
+}
+
+
+# -- shared helpers --------------------------------------------------------------------
+
+
+def clean_text(text: object, *, limit: int | None = None) -> str:
+    """Student text made safe to embed: no ANSI codes, no XML-illegal characters, capped."""
+    s = "" if text is None else str(text)
+    s = _NOT_XML.sub("", _ANSI.sub("", s))
+    if limit is not None and len(s) > limit:
+        s = s[:limit].rstrip() + f"\n… ({len(s) - limit} more characters)"
+    return s
+
+
+def _atomic_write(
+    path: Path, write: Callable[[TextIO], object], *, encoding: str = "utf-8",
+    newline: str | None = None,
+) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Not tempfile.mkstemp: its files are mode 0600, and reports must stay readable.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "x", encoding=encoding, newline=newline) as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _number(value: Any) -> float:
+    """A finite float for formats that require numbers (missing or NaN becomes 0)."""
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
+
+
+def _fmt(value: Any) -> str:
+    """A score for humans: 10, 87.5, 0.3333333333 (never 87.50000000001)."""
+    if value is None or isinstance(value, bool):
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(number):
+        return ""
+    return f"{number:.10g}"
+
+
+def _is_hidden(test: Mapping[str, Any]) -> bool:
+    return test.get("visibility") != "public"  # unknown visibility is treated as hidden
+
+
+def _diagnosis_text(diagnosis: Any) -> str:
+    if isinstance(diagnosis, Mapping):
+        name = diagnosis.get("title") or diagnosis.get("name") or ""
+        hint = diagnosis.get("hint") or diagnosis.get("message") or ""
+        return f"{name}: {hint}" if name and hint else str(name or hint)
+    return str(diagnosis)
+
+
+def _test_output(test: Mapping[str, Any]) -> str:
+    """What a student may read about one test: the verdict only if it is hidden."""
+    status = str(test.get("status", ""))
+    if _is_hidden(test):
+        return "" if status == "passed" else f"hidden test: {status}"
+    parts = [str(test.get("message") or "")]
+    parts += [_diagnosis_text(d) for d in test.get("diagnoses") or []]
+    text = "\n".join(p for p in parts if p)
+    if status in ("error", "timeout") and not text.startswith(status):
+        text = f"{status}: {text}" if text else status
+    return clean_text(text, limit=MAX_MESSAGE)
+
+
+# -- CSV -------------------------------------------------------------------------------
+
+
+def _csv_text(value: Any) -> str:
+    """Defuse spreadsheet formulas: a cell starting with = + - @ becomes text ('=...)."""
+    s = clean_text(value)
+    return "'" + s if s.startswith(_FORMULA_START) else s
+
+
+def write_csv(
+    results: Iterable[Result], path: PathLike, *, tasks: Sequence[str] | None = None
+) -> list[Path]:
+    """One row per submission, one column per task score; UTF-8 with BOM for Excel.
+
+    Task columns follow *tasks*, or else the order in which task names first appear
+    (the rubric's order). A submission without a score for a task leaves it empty.
+    """
+    rows = list(results)
+    if tasks is None:
+        seen: dict[str, None] = {}
+        for result in rows:
+            for task in result.get("tasks") or []:
+                seen.setdefault(str(task.get("name", "")), None)
+        tasks = list(seen)
+    header = ["student", "submission", "status", "score", "max_score", "passed", "reason"]
+
+    def write(handle: TextIO) -> None:
+        writer = csv.writer(handle)
+        writer.writerow([*header, *tasks])
+        for result in rows:
+            by_task = {str(t.get("name", "")): t.get("score") for t in result.get("tasks") or []}
+            passed = result.get("passed")
+            writer.writerow([
+                _csv_text(result.get("student", "")),
+                _csv_text(result.get("submission", "")),
+                _csv_text(result.get("status", "")),
+                _fmt(result.get("score")),
+                _fmt(result.get("max_score")),
+                "" if passed is None else ("true" if passed else "false"),
+                _csv_text(result.get("reason", "")),
+                *(_fmt(by_task.get(name)) for name in tasks),
+            ])
+
+    return [_atomic_write(Path(path), write, encoding="utf-8-sig", newline="")]
+
+
+# -- Gradescope ------------------------------------------------------------------------
+
+
+def gradescope_result(result: Result, *, visibility: str = "visible") -> dict[str, Any]:
+    """One submission in Gradescope's autograder ``results.json`` format.
+
+    Public tests are ``visible``; hidden tests ``after_published`` with their verdict only.
+    """
+    lines = []
+    status = result.get("status", "")
+    if status != "graded":
+        reason = result.get("reason")
+        lines.append(f"{status}: {reason}" if reason else str(status))
+    for cell in result.get("cells") or []:
+        if cell.get("error"):
+            lines.append(f"cell {cell.get('index')}: {cell['error']}")
+    tests = []
+    for test in result.get("tests") or []:
+        entry: dict[str, Any] = {
+            "name": clean_text(test.get("name", "")),
+            "score": _number(test.get("score")),
+            "max_score": _number(test.get("max_score")),
+            "status": "passed" if test.get("status") == "passed" else "failed",
+            "visibility": "after_published" if _is_hidden(test) else "visible",
+            "output": _test_output(test),
+        }
+        if test.get("task"):
+            entry["tags"] = [str(test["task"])]
+        tests.append(entry)
+    return {
+        "score": _number(result.get("score")),
+        "output": clean_text("\n".join(lines), limit=MAX_MESSAGE),
+        "visibility": visibility,
+        "tests": tests,
+    }
+
+
+def safe_dirname(name: str) -> str:
+    """A folder name that works on Linux, macOS and Windows; keeps Hangul and other letters."""
+    s = unicodedata.normalize("NFC", clean_text(name))
+    s = _UNSAFE_NAME.sub("_", s).strip(" .")
+    if s.split(".")[0].upper() in _WINDOWS_RESERVED:
+        s = "_" + s
+    while len(s.encode("utf-8")) > 200:  # filesystems allow 255 bytes; Hangul is 3 bytes each
+        s = s[:-1]
+    return s or "_"
+
+
+def write_gradescope(
+    results: Iterable[Result], outdir: PathLike, *, visibility: str = "visible"
+) -> list[Path]:
+    """``outdir/<student>/results.json`` for each submission, in Gradescope's format.
+
+    A student with two submissions gets a second folder ``<student>_2`` (never merged);
+    folders are assigned in the order results arrive.
+    """
+    root = Path(outdir)
+    used: set[str] = set()
+    written = []
+    for result in results:
+        base = safe_dirname(str(result.get("student") or result.get("submission") or ""))
+        name, n = base, 1
+        while name.casefold() in used:  # casefold: macOS and Windows ignore case
+            n += 1
+            name = f"{base}_{n}"
+        used.add(name.casefold())
+        text = json.dumps(gradescope_result(result, visibility=visibility),
+                          ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        written.append(_atomic_write(root / name / "results.json", lambda h: h.write(text)))
+    return written
+
+
+# -- JUnit XML -------------------------------------------------------------------------
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def write_junit(results: Iterable[Result], path: PathLike) -> list[Path]:
+    """JUnit XML: one ``<testsuite>`` per submission, one ``<testcase>`` per test.
+
+    ``failed`` and ``timeout`` become ``<failure>``, ``error`` becomes ``<error>``; a
+    submission that could not be graded at all (crashed, timeout, invalid) gets an
+    ``<error>`` test case named ``notebook`` so a CI run shows why.
+    """
+    suites = ET.Element("testsuites", name="grader")
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for result in results:
+        suite = ET.SubElement(suites, "testsuite", name=clean_text(result.get("submission", "")))
+        props = ET.SubElement(suite, "properties")
+        for key in ("student", "assignment", "rubric_version", "status", "score",
+                    "max_score", "passed"):
+            value = result.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif key in ("score", "max_score"):
+                text = _fmt(value)
+            else:
+                text = clean_text(value)
+            ET.SubElement(props, "property", name=key, value=text)
+        counts = {"tests": 0, "failures": 0, "errors": 0}
+        cases = list(result.get("tests") or [])
+        status = result.get("status")
+        if status in ("crashed", "timeout", "invalid"):
+            case = ET.SubElement(suite, "testcase", classname="grader", name="notebook")
+            reason = clean_text(result.get("reason") or status, limit=MAX_MESSAGE)
+            error = ET.SubElement(case, "error", message=_first_line(reason), type=str(status))
+            error.text = reason
+            counts["tests"] += 1
+            counts["errors"] += 1
+        for test in cases:
+            case = ET.SubElement(
+                suite, "testcase",
+                classname=clean_text(test.get("task") or "grader"),
+                name=clean_text(test.get("name", "")),
+            )
+            counts["tests"] += 1
+            verdict = test.get("status")
+            if verdict == "passed":
+                continue
+            output = _test_output(test) or str(verdict)
+            tag = "error" if verdict == "error" else "failure"
+            counts["errors" if tag == "error" else "failures"] += 1
+            ET.SubElement(case, tag, message=_first_line(output), type=str(verdict)).text = output
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+        total_time = (result.get("timings") or {}).get("total")
+        if total_time is not None:
+            suite.set("time", f"{_number(total_time):.3f}")
+    for key, value in totals.items():
+        suites.set(key, str(value))
+    ET.indent(suites)
+    data = ET.tostring(suites, encoding="unicode")
+    return [_atomic_write(
+        Path(path), lambda h: h.write('<?xml version="1.0" encoding="utf-8"?>\n' + data + "\n")
+    )]
+
+
+# -- Markdown --------------------------------------------------------------------------
+
+_LABELS = {
+    "ko": {
+        "passed": "통과", "failed": "미통과", "pass_mark": "통과 기준", "status": "상태",
+        "task": "과제", "score": "점수", "max": "만점", "failed_tests": "실패한 공개 테스트",
+        "hidden_failed": "비공개 테스트 {total}개 중 {failed}개 실패 (이름과 결과만 공개)",
+        "cells": "오류가 난 셀", "cell": "셀", "all_passed": "모든 공개 테스트를 통과했습니다.",
+    },
+    "en": {
+        "passed": "passed", "failed": "not passed", "pass_mark": "pass mark", "status": "status",
+        "task": "Task", "score": "Score", "max": "Max", "failed_tests": "Failed public tests",
+        "hidden_failed": "Hidden tests: {failed} of {total} failed (name and verdict only)",
+        "cells": "Cells with errors", "cell": "cell", "all_passed": "All public tests passed.",
+    },
+}
+
+
+def _md_inline(text: object) -> str:
+    """Plain text for a Markdown table cell or list item: HTML and Markdown escaped."""
+    s = clean_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = re.sub(r"([\\`*_\[\]|#])", r"\\\1", s)
+    return " ".join(s.split())
+
+
+def _md_code(text: str, indent: str = "") -> str:
+    fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", text)), default=0))
+    body = "\n".join(indent + line for line in text.splitlines())
+    return f"{indent}{fence}text\n{body}\n{indent}{fence}"
+
+
+def write_markdown_summary(result: Result, path: PathLike, *, lang: str = "ko") -> list[Path]:
+    """A short Markdown summary of one submission, e.g. for ``$GITHUB_STEP_SUMMARY``."""
+    t = _LABELS.get(lang, _LABELS["en"])
+    passed = result.get("passed")
+    mark = "✅" if passed else "❌"
+    verdict = t["passed"] if passed else t["failed"]
+    lines = [
+        f"## {mark} {_md_inline(result.get('student', ''))} — "
+        f"{_md_inline(result.get('assignment', ''))}: "
+        f"{_fmt(result.get('score'))} / {_fmt(result.get('max_score'))} ({verdict}, "
+        f"{t['pass_mark']} {_fmt(result.get('pass_mark'))})",
+        "",
+        _md_inline(result.get("submission", "")),
+        "",
+    ]
+    if result.get("status") != "graded":
+        lines += [f"**{t['status']}:** {_md_inline(result.get('status', ''))} — "
+                  f"{_md_inline(result.get('reason', ''))}", ""]
+    tasks = result.get("tasks") or []
+    if tasks:
+        lines += [f"| {t['task']} | {t['score']} | {t['max']} |", "|---|---:|---:|"]
+        for task in tasks:
+            title = task.get("title") or task.get("name", "")
+            lines.append(f"| {_md_inline(title)} | {_fmt(task.get('score'))} | "
+                         f"{_fmt(task.get('max_score'))} |")
+        lines.append("")
+    tests = result.get("tests") or []
+    failed_public = [x for x in tests if not _is_hidden(x) and x.get("status") != "passed"]
+    if failed_public:
+        lines += [f"### {t['failed_tests']} ({len(failed_public)})", ""]
+        for test in failed_public:
+            lines.append(f"- **{_md_inline(test.get('name', ''))}** "
+                         f"({_md_inline(test.get('task', ''))}): {_md_inline(test.get('status'))}")
+            output = _test_output(test)
+            if output:
+                lines += ["", _md_code(output, indent="  "), ""]
+        if lines[-1]:
+            lines.append("")
+    elif tests:
+        lines += [t["all_passed"], ""]
+    hidden = [x for x in tests if _is_hidden(x)]
+    hidden_failed = [x for x in hidden if x.get("status") != "passed"]
+    if hidden_failed:
+        names = ", ".join(f"{_md_inline(x.get('name', ''))} ({_md_inline(x.get('status'))})"
+                          for x in hidden_failed)
+        summary = t["hidden_failed"].format(failed=len(hidden_failed), total=len(hidden))
+        lines += [f"{summary}: {names}", ""]
+    cells = [c for c in result.get("cells") or [] if c.get("error")]
+    if cells:
+        lines += [f"### {t['cells']}", ""]
+        lines += [f"- {t['cell']} {_md_inline(c.get('index'))}: "
+                  f"{_md_inline(clean_text(c['error'], limit=300))}" for c in cells]
+        lines.append("")
+    text = "\n".join(lines).rstrip() + "\n"
+    return [_atomic_write(Path(path), lambda h: h.write(text))]
