@@ -1,0 +1,193 @@
+"""The library API: grade one notebook, check (student self-check), grade a folder.
+
+Stages, one way: load/sanitise (notebook) -> execute (sandbox) -> probe + check (runner,
+checks) -> score (scoring) -> render/store (report, gradebook). Each function here only wires
+them; none raises for a student's mistake: failures become results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader import notebook as nbio
+from grader import rubric as rubric_mod
+from grader.config import Limits
+from grader.errors import GraderError, NotebookError, RubricError, SandboxError
+from grader.namespaces import RecordedNamespace, ReferenceNamespace, StudentNamespace
+from grader.runner import run_tests
+from grader.scoring import score_tests, total
+
+RESULT_SCHEMA = 1
+_REFERENCES: dict[tuple[str, str], ReferenceNamespace] = {}
+
+
+def reference_for(rubric: rubric_mod.Rubric) -> Any:
+    """The ``reference`` fixture: the solution (TA) or the stored expected values (student)."""
+    if rubric.public_only:
+        if rubric.expected is None:
+            raise RubricError(f"{rubric.path} has no expected.json; regenerate it with `grader generate {rubric.assignment}`")
+        return RecordedNamespace(rubric.expected, source=str(rubric.path / "expected.json"))
+    key = (str(rubric.path), rubric.digest)
+    if key not in _REFERENCES:
+        sol = rubric.solution_path()
+        if not sol.is_file():
+            raise RubricError(f"reference solution {sol} not found (rubric {rubric.path})")
+        nb = nbformat.read(sol, as_version=4)
+        sources = [nbio.remove_markers(c.source) for c in nb.cells if c.cell_type == "code"]
+        _REFERENCES[key] = ReferenceNamespace(sources, files=rubric.files)
+    return _REFERENCES[key]
+
+
+def student_id(submission: str) -> str:
+    """Who handed it in: the first folder of the path, else the file name without .ipynb."""
+    parts = submission.split("/")
+    name = parts[0] if len(parts) > 1 else Path(parts[0]).stem
+    return unicodedata.normalize("NFC", name)
+
+
+def _status(cells: list[dict[str, Any]], report: Any, outcomes: list[dict[str, Any]]) -> tuple[str, str]:
+    bad = [c for c in cells if c["status"] != "ok"]
+    if report.gave_up:
+        return "crashed", f"the kernel kept dying and grading stopped early ({report.gave_up}); tests that needed later cells scored 0"
+    if report.timed_out:
+        return "timeout", "the notebook did not finish within the time limit; cells after the limit were not run"
+    if outcomes and all(o["status"] == "timeout" and o["message"].startswith("not run") for o in outcomes[-1:]):
+        return "timeout", "the tests did not finish within the time limit"
+    if bad:
+        shown = "; ".join(f"cell {c['index']}: {c['error'] or c['status']}" for c in bad[:3])
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        return "partial", f"{len(bad)} cell(s) failed ({shown}{more}); everything else was graded"
+    return "graded", ""
+
+
+def grade_notebook(
+    path: Path,
+    rubric: rubric_mod.Rubric,
+    *,
+    submission: str | None = None,
+    student: str | None = None,
+    sandbox: str = "auto",
+    limits: Limits | None = None,
+    executed_out: Path | None = None,
+) -> dict[str, Any]:
+    """Grade one notebook file; always returns a result dict (schema ``RESULT_SCHEMA``)."""
+    t0 = time.perf_counter()
+    submission = submission or path.name
+    data = b""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        pass
+    result: dict[str, Any] = {
+        "schema": RESULT_SCHEMA,
+        "assignment": rubric.assignment,
+        "rubric_version": rubric.version,
+        "submission": submission,
+        "student": student or student_id(submission),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "status": "graded",
+        "reason": "",
+        "score": 0.0,
+        "max_score": round(rubric.max_score, 4),
+        "pass_mark": rubric.pass_mark,
+        "passed": False,
+        "tasks": [],
+        "tests": [],
+        "cells": [],
+        "sandbox": "",
+        "timings": {},
+    }
+    limits = limits or rubric.limits
+    try:
+        nb = nbio.load(path)
+    except NotebookError as exc:
+        return _finish_invalid(result, rubric, str(exc), t0)
+    reference = reference_for(rubric)
+    try:
+        from grader.sandbox import KernelSession
+        from grader.sandbox.offline import setup_code
+
+        with KernelSession(limits=limits, sandbox=sandbox, files=rubric.files,
+                           setup_code=setup_code(rubric.serve_urls)) as ks:
+            result["sandbox"] = ks.mechanism
+            report = ks.run_notebook(nb)
+            t_tests = time.perf_counter()
+            outcomes = run_tests(rubric, student=StudentNamespace(ks), reference=reference)
+            result["timings"] = {
+                "kernel_start": round(ks.timings.get("kernel_start", 0.0), 3),
+                "execute": round(ks.timings.get("execute", 0.0), 3),
+                "tests": round(time.perf_counter() - t_tests, 3),
+            }
+            if executed_out is not None:
+                executed_out.parent.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, executed_out)
+    except SandboxError as exc:
+        outcomes = [
+            {"name": i.name, "task": i.task, "weight": i.weight, "visibility": i.visibility, "status": "error",
+             "fraction": 0.0, "message": "not run: the kernel could not be started", "diagnoses": [], "notes": []}
+            for i in rubric.items
+        ]
+        result.update(status="crashed", reason=str(exc))
+        return _finish(result, rubric, outcomes, t0)
+    cells = [c.to_dict() for c in report.cells if c.status != "ok"]
+    result["cells"] = cells
+    status, reason = _status(cells, report, outcomes)
+    result["status"], result["reason"] = status, reason
+    return _finish(result, rubric, outcomes, t0)
+
+
+def _finish_invalid(result: dict[str, Any], rubric: rubric_mod.Rubric, reason: str, t0: float) -> dict[str, Any]:
+    outcomes = [
+        {"name": i.name, "task": i.task, "weight": i.weight, "visibility": i.visibility, "status": "error",
+         "fraction": 0.0, "message": "not run: the notebook could not be read", "diagnoses": [], "notes": []}
+        for i in rubric.items
+    ]
+    result.update(status="invalid", reason=reason)
+    return _finish(result, rubric, outcomes, t0)
+
+
+def _finish(result: dict[str, Any], rubric: rubric_mod.Rubric, outcomes: list[dict[str, Any]], t0: float) -> dict[str, Any]:
+    tests, tasks = score_tests(outcomes, rubric.tasks)
+    result["tests"] = tests
+    result["tasks"] = tasks
+    result["score"], result["max_score"] = total(tasks)
+    result["passed"] = result["score"] >= rubric.pass_mark
+    result["timings"]["total"] = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def result_json(result: dict[str, Any]) -> str:
+    """Canonical JSON text of a result: the same bytes for the same grading, timings aside."""
+    return json.dumps(result, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+
+
+def without_timings(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "timings"}
+
+
+def load_rubric(*, assignment: str | None = None, rubric: Path | None = None, public: bool = False) -> rubric_mod.Rubric:
+    path = rubric_mod.resolve(assignment, rubric=rubric, public=public)
+    public_only = public or (path / "expected.json").is_file() and not (path / "tests" / "hidden").is_dir()
+    return rubric_mod.load(path, public_only=public_only)
+
+
+def check(notebook: Path, *, assignment: str | None = None, rubric: Path | None = None,
+          sandbox: str = "auto", limits: Limits | None = None) -> dict[str, Any]:
+    """Student self-check: public tests only, expected values from the assignment bundle."""
+    rb = load_rubric(assignment=assignment, rubric=rubric, public=True)
+    # given the TA's rubric folder: still public tests only, judged by the live reference
+    rb.items = [i for i in rb.items if i.visibility == "public"]
+    return grade_notebook(notebook, rb, submission=notebook.name, sandbox=sandbox, limits=limits)
+
+
+__all__ = [
+    "GraderError", "RESULT_SCHEMA", "check", "grade_notebook", "load_rubric", "reference_for",
+    "result_json", "student_id", "without_timings",
+]

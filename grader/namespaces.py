@@ -1,0 +1,185 @@
+"""The ``student`` and ``reference`` objects tests use: one API, three backends.
+
+Every operation is a plain request (``{"op": "call", "name": ..., "args": [...]}``) so the
+same test code runs against
+
+* the student's sandboxed kernel (``StudentNamespace``, via ``KernelSession.request``),
+* the reference solution executed in the grader (``ReferenceNamespace``: trusted code), and
+* stored expectations (``RecordedNamespace``): what students get instead of the reference,
+  so public tests run on their machine without the solution.
+
+Results are rebuilt through the same codec in all three, so a student's result and the
+reference's have the same types before they are compared.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.errors import MissingName, RubricError, StudentError
+from grader.sandbox import codec, kernel_side
+from grader.sandbox.codec import HandleRef
+
+__all__ = ["Instance", "Namespace", "RecordedNamespace", "ReferenceNamespace", "StudentNamespace", "request_key"]
+
+
+def request_key(req: dict[str, Any]) -> str:
+    text = json.dumps(req, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Namespace:
+    """What a test sees. ``label`` is 'your notebook' or 'the reference' in messages."""
+
+    label = "namespace"
+
+    def _request(self, req: dict[str, Any], what: str) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def begin_test(self) -> None:
+        """Called before each test: instances from earlier tests are forgotten."""
+
+    # --- API used by tests --------------------------------------------------------------
+    def call(self, name: str, *args: Any, with_globals: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Call function ``name``; ``with_globals`` are set around the call, then restored."""
+        req: dict[str, Any] = {"op": "call", "name": name, "args": codec.encode_args(list(args))}
+        if kwargs:
+            req["kwargs"] = {k: codec.encode_args(v) for k, v in kwargs.items()}
+        if with_globals:
+            req["globals"] = {k: codec.encode_args(v) for k, v in with_globals.items()}
+        return self._wrap(self._request(req, f"{name}(...)"))
+
+    def get(self, name: str) -> Any:
+        return self._wrap(self._request({"op": "get", "name": name}, f"the global {name}"))
+
+    def has(self, name: str) -> bool:
+        return bool(self._request({"op": "has", "name": name}, f"looking up {name}"))
+
+    def new(self, cls: str, *args: Any, **kwargs: Any) -> "Instance":
+        value = self.call(cls, *args, **kwargs)
+        if not isinstance(value, Instance):
+            raise MissingName(cls) if value is None else StudentError(
+                f"{cls}(...)", "TypeError", f"did not create an object (got {type(value).__name__})", []
+            )
+        return value
+
+    def _wrap(self, value: Any) -> Any:
+        if isinstance(value, HandleRef):
+            return Instance(self, value)
+        if isinstance(value, list):
+            return [self._wrap(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._wrap(v) for v in value)
+        return value
+
+
+class Instance:
+    """An object living in a namespace (``Perceptron(...)``): call methods, read attributes."""
+
+    def __init__(self, ns: Namespace, ref: HandleRef) -> None:
+        self._ns = ns
+        self.ref = ref
+        self.type = ref.type
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        req: dict[str, Any] = {"op": "method", "handle": self.ref.id, "name": method, "args": codec.encode_args(list(args))}
+        if kwargs:
+            req["kwargs"] = {k: codec.encode_args(v) for k, v in kwargs.items()}
+        return self._ns._wrap(self._ns._request(req, f"{self.type}.{method}(...)"))
+
+    def get(self, attr: str) -> Any:
+        return self._ns._wrap(self._ns._request({"op": "getattr", "handle": self.ref.id, "name": attr}, f"{self.type}.{attr}"))
+
+    def set(self, attr: str, value: Any) -> None:
+        req = {"op": "setattr", "handle": self.ref.id, "name": attr, "value": codec.encode_args(value)}
+        self._ns._request(req, f"setting {self.type}.{attr}")
+
+    def __repr__(self) -> str:
+        return f"<{self.type} instance>"
+
+
+class StudentNamespace(Namespace):
+    label = "your notebook"
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    def _request(self, req: dict[str, Any], what: str) -> Any:
+        return self.session.request(req, what=what)
+
+
+def _interpret_local(reply: dict[str, Any], what: str) -> Any:
+    from grader.sandbox.session import _interpret
+
+    return _interpret(json.loads(json.dumps(reply, allow_nan=False)), what)
+
+
+class ReferenceNamespace(Namespace):
+    """The reference solution's code cells executed in this (trusted) process."""
+
+    label = "the reference"
+
+    def __init__(self, sources: list[str], *, files: dict[str, bytes] | None = None) -> None:
+        import tempfile
+
+        self.recorder: dict[str, Any] | None = None  # set to a dict to keep every reply
+        self.ns: dict[str, Any] = {"__name__": "__reference__"}
+        self.handles: dict[int, Any] = {}
+        self.memo: dict[str, dict[str, Any]] = {}
+        with tempfile.TemporaryDirectory(prefix="grader-ref-") as tmp:
+            for name, data in (files or {}).items():
+                Path(tmp, name).write_bytes(data)
+            with _chdir(tmp), _quiet():
+                for i, src in enumerate(sources):
+                    try:
+                        exec(compile(src, f"<reference cell {i}>", "exec"), self.ns)  # noqa: S102 - trusted reference
+                    except Exception as exc:
+                        raise RubricError(f"the reference solution fails in code cell {i}: {type(exc).__name__}: {exc}") from exc
+
+    def begin_test(self) -> None:
+        self.handles.clear()
+
+    def _request(self, req: dict[str, Any], what: str) -> Any:
+        pure = req["op"] in ("call", "get", "has") and "handle" not in json.dumps(req.get("args", []))
+        key = request_key(req) if pure else None
+        if key is not None and key in self.memo:
+            reply = self.memo[key]
+        else:
+            before = len(self.handles)
+            with _quiet():
+                reply = kernel_side.perform(copy.deepcopy(req), self.ns, self.handles, np, own_module="__reference__")
+                reply = json.loads(json.dumps(reply, allow_nan=False))
+            if key is not None and len(self.handles) == before:
+                self.memo[key] = reply
+        if self.recorder is not None:
+            self.recorder[request_key(req)] = reply
+        return _interpret_local(reply, what)
+
+
+@contextlib.contextmanager
+def _chdir(path: str):  # type: ignore[no-untyped-def]
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+@contextlib.contextmanager
+def _quiet():  # type: ignore[no-untyped-def]
+    import io
+    import warnings
+
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+

@@ -1,0 +1,135 @@
+"""Load, sanitise and normalise notebooks; strip solutions to make the student version.
+
+Sanitising runs before anything executes: the file is parsed as plain JSON with a size cap,
+upgraded to nbformat 4, saved outputs are dropped (they are re-created by running), and
+the notebook's kernelspec is ignored (real submissions name Python 2.7 or Colab).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+from grader.errors import NotebookError
+
+MAX_NOTEBOOK_BYTES = 200 * 2**20
+MAX_CELLS = 20_000
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+BLANK = "# YOUR CODE HERE (여기에 코드를 작성하세요)"
+
+
+def load(path: Path) -> nbformat.NotebookNode:
+    """Read a submission; raise NotebookError with a plain reason and what to do."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise NotebookError(f"{path}: cannot be read ({exc.strerror})") from None
+    if size == 0:
+        raise NotebookError(f"{path}: the file is empty (0 bytes); save the notebook again and resubmit")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise NotebookError(f"{path}: the file is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit; clear outputs and resubmit")
+    return loads(path.read_bytes(), name=str(path))
+
+
+def loads(data: bytes, *, name: str = "notebook") -> nbformat.NotebookNode:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise NotebookError(f"{name}: not a text file (not UTF-8); is this really an .ipynb notebook?") from None
+    try:
+        raw = json.loads(text)
+    except RecursionError:
+        raise NotebookError(f"{name}: the JSON is nested too deeply to be a notebook") from None
+    except json.JSONDecodeError as exc:
+        raise NotebookError(
+            f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "the file may be truncated: open it in Jupyter and save it again"
+        ) from None
+    if not isinstance(raw, dict):
+        raise NotebookError(f"{name}: not a Jupyter notebook (the JSON is a {type(raw).__name__}, not an object)")
+    major = raw.get("nbformat")
+    if major not in (3, 4):
+        if "cells" not in raw and "worksheets" not in raw:
+            raise NotebookError(f"{name}: not a Jupyter notebook (no 'cells'); export it from Jupyter as .ipynb")
+        raise NotebookError(f"{name}: unsupported nbformat {major!r}; open and save it in a current Jupyter")
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as exc:  # nbformat raises several types for malformed content
+        raise NotebookError(f"{name}: the notebook structure is damaged ({type(exc).__name__}: {str(exc)[:200]})") from None
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise NotebookError(f"{name}: not a Jupyter notebook (no list of cells)")
+    if len(cells) > MAX_CELLS:
+        raise NotebookError(f"{name}: {len(cells)} cells, over the limit of {MAX_CELLS}")
+    return sanitise(nb, name=name)
+
+
+def sanitise(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nbformat.NotebookNode:
+    """A clean nbformat-4 copy: code cells with string sources, no outputs, neutral kernelspec."""
+    clean = nbformat.v4.new_notebook()
+    clean.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    for cell in nb.cells:
+        if not isinstance(cell, dict):
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if not isinstance(source, str):
+            source = ""
+        kind = cell.get("cell_type")
+        if kind == "code":
+            clean.cells.append(nbformat.v4.new_code_cell(source))
+        elif kind == "markdown":
+            clean.cells.append(nbformat.v4.new_markdown_cell(source))
+        else:
+            clean.cells.append(nbformat.v4.new_raw_cell(source))
+    for i, cell in enumerate(clean.cells):
+        cell["id"] = f"cell-{i}"
+    return clean
+
+
+def strip_solutions(source: str) -> str:
+    """Replace every BEGIN/END SOLUTION region with a marked blank at the same indentation."""
+    out: list[str] = []
+    inside = False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise NotebookError("nested '### BEGIN SOLUTION' markers")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}{BLANK}")
+            out.append(f"{indent}raise NotImplementedError()")
+            continue
+        if stripped == END:
+            if not inside:
+                raise NotebookError("'### END SOLUTION' without a BEGIN")
+            inside = False
+            continue
+        if not inside:
+            out.append(line)
+    if inside:
+        raise NotebookError("'### BEGIN SOLUTION' without an END")
+    return "\n".join(out)
+
+
+def remove_markers(source: str) -> str:
+    """The reference as a student would hand it in: markers gone, solutions kept."""
+    return "\n".join(
+        line for line in source.splitlines() if line.strip() not in (BEGIN, END)
+    )
+
+
+_SOLUTION_RE = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$", re.M)
+
+
+def has_markers(source: str) -> bool:
+    return bool(_SOLUTION_RE.search(source))

@@ -1,0 +1,257 @@
+"""Rubrics: a versioned ``rubric.toml`` plus test modules, loaded and validated.
+
+Layout of ``rubrics/<assignment>/`` (the TA's, with hidden tests)::
+
+    rubric.toml            schema, version, tasks and points, tolerances, limits, kernel files
+    tests/public/test_*.py  shipped to students with their expected values
+    tests/hidden/test_*.py  never leave this folder
+
+``assignments/<assignment>/`` (what students get, written by ``grader generate``) has the same
+``rubric.toml``, ``tests/public/`` and ``expected.json`` instead of a reference solution.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+from grader.config import Limits
+from grader.errors import RubricError
+from grader.scoring import TaskSpec
+
+SCHEMA = 1
+PACKAGE_DATA = Path(__file__).parent / "data"
+FIXTURES = {"student", "reference", "rng"}
+
+# Every key of rubric.toml, with its type, default and meaning (the schema, declared once).
+KEYS: dict[str, tuple[type, Any, str]] = {
+    "schema": (int, SCHEMA, "rubric file format version; this grader reads 1"),
+    "assignment": (str, None, "assignment id, the folder name under rubrics/ and solutions/"),
+    "version": (str, None, "rubric version: change it whenever grading changes (results are keyed on it)"),
+    "title": (str, "", "human title"),
+    "language": (str, "ko", "feedback language: ko or en"),
+    "pass_mark": (float, 60.0, "score at or above which `check --ci` exits 0"),
+    "solution": (str, "reference.ipynb", "reference notebook in solutions/<assignment>/"),
+    "notebook": (str, "", "student notebook file name written by `grader generate`"),
+    "seed": (int, 0, "seed mixed into each test's rng fixture"),
+    "tolerance": (dict, {}, "default rtol and atol for close()"),
+    "limits": (dict, {}, "overrides of the sandbox limits (see `grader grade --help`)"),
+    "kernel": (dict, {}, "files: data files put beside the notebook; serve_urls: URL -> file served offline"),
+    "tasks": (list, None, "[[tasks]] name, title, points"),
+    "extra_notebooks": (list, [], "other reference notebooks graded with their own tests (e.g. written.ipynb)"),
+}
+
+
+@dataclass
+class TestItem:
+    name: str
+    func: Callable[..., Any]
+    params: dict[str, Any]
+    task: str
+    weight: float
+    visibility: str
+    module: str
+    timeout: float | None = None
+
+    @property
+    def fixtures(self) -> list[str]:
+        return [p for p in inspect.signature(self.func).parameters if p not in self.params]
+
+
+@dataclass
+class Rubric:
+    path: Path
+    assignment: str
+    version: str
+    title: str
+    language: str
+    pass_mark: float
+    tasks: list[TaskSpec]
+    items: list[TestItem]
+    rtol: float
+    atol: float
+    limits: Limits
+    seed: int
+    solution: str
+    notebook: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    serve_urls: dict[str, str] = field(default_factory=dict)
+    public_only: bool = False
+    expected: dict[str, Any] | None = None
+    digest: str = ""
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+    def solution_path(self) -> Path:
+        return self.path.parent.parent / "solutions" / self.assignment / self.solution
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project folder holding rubrics/ (or assignments/): cwd upwards, then the package's."""
+    here = (start or Path.cwd()).resolve()
+    for d in [here, *here.parents, Path(__file__).resolve().parent.parent]:
+        if (d / "rubrics").is_dir() or (d / "assignments").is_dir():
+            return d
+    raise RubricError(
+        "no rubrics/ or assignments/ folder found from the current folder upwards; "
+        "run from the grader repository or pass --rubric PATH"
+    )
+
+
+def resolve(assignment: str | None, *, rubric: Path | None, public: bool) -> Path:
+    """Find the rubric folder: an explicit path, or rubrics/<a> (TA) / assignments/<a> (student)."""
+    if rubric is not None:
+        if not (rubric / "rubric.toml").is_file():
+            raise RubricError(f"{rubric} has no rubric.toml; pass a rubrics/<assignment> or assignments/<assignment> folder")
+        return rubric
+    root = find_root()
+    base = root / ("assignments" if public else "rubrics")
+    if assignment is None:
+        found = sorted(p.parent.name for p in base.glob("*/rubric.toml"))
+        if len(found) == 1:
+            assignment = found[0]
+        elif not found:
+            raise RubricError(f"no assignment found under {base}; run `grader generate` first or pass --rubric")
+        else:
+            raise RubricError(f"several assignments under {base} ({', '.join(found)}): choose one with --assignment")
+    path = base / assignment
+    if not (path / "rubric.toml").is_file():
+        raise RubricError(f"{path}/rubric.toml not found; known: {', '.join(sorted(p.name for p in base.iterdir() if p.is_dir())) or 'none'}")
+    return path
+
+
+def load(path: Path, *, public_only: bool = False) -> Rubric:
+    """Load and validate ``path/rubric.toml`` and its test modules."""
+    path = path.resolve()
+    toml_path = path / "rubric.toml"
+    try:
+        raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RubricError(f"{toml_path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(f"{toml_path}: invalid TOML ({exc})") from None
+    unknown = set(raw) - set(KEYS)
+    if unknown:
+        raise RubricError(f"{toml_path}: unknown key(s) {', '.join(sorted(unknown))}; known keys: {', '.join(KEYS)}")
+    vals: dict[str, Any] = {}
+    for key, (typ, default, _help) in KEYS.items():
+        if key not in raw:
+            if default is None:
+                raise RubricError(f"{toml_path}: missing required key {key!r} ({_help})")
+            vals[key] = default
+            continue
+        v = raw[key]
+        if typ is float and isinstance(v, int):
+            v = float(v)
+        if not isinstance(v, typ):
+            raise RubricError(f"{toml_path}: {key} must be a {typ.__name__}, got {type(v).__name__}")
+        vals[key] = v
+    if vals["schema"] != SCHEMA:
+        raise RubricError(f"{toml_path}: schema {vals['schema']} is not supported (this grader reads schema {SCHEMA}); upgrade grader")
+    tasks = []
+    for i, t in enumerate(vals["tasks"]):
+        if not isinstance(t, dict) or not {"name", "points"} <= set(t):
+            raise RubricError(f"{toml_path}: tasks[{i}] needs name and points")
+        tasks.append(TaskSpec(str(t["name"]), str(t.get("title", t["name"])), float(t["points"])))
+    if len({t.name for t in tasks}) != len(tasks):
+        raise RubricError(f"{toml_path}: duplicate task names")
+    tol = vals["tolerance"]
+    limits = Limits().override(vals["limits"], source=str(toml_path))
+    kernel = vals["kernel"]
+    files: dict[str, bytes] = {}
+    for name in kernel.get("files", []):
+        for cand in (path / "data" / name, path / name, PACKAGE_DATA / name):
+            if cand.is_file():
+                files[name] = cand.read_bytes()
+                break
+        else:
+            raise RubricError(f"{toml_path}: kernel file {name!r} not found in {path}/data or the grader's data")
+    serve = {str(k): str(v) for k, v in kernel.get("serve_urls", {}).items()}
+    for url, fname in serve.items():
+        if fname not in files:
+            raise RubricError(f"{toml_path}: serve_urls maps {url} to {fname!r}, which is not in kernel.files")
+    items = _collect(path, vals["assignment"], {t.name for t in tasks}, public_only)
+    if not items:
+        raise RubricError(f"{path}: no tests found in tests/public or tests/hidden")
+    expected = None
+    if public_only and (path / "expected.json").is_file():
+        expected = json.loads((path / "expected.json").read_text(encoding="utf-8"))
+    digest = hashlib.sha256()
+    for f in sorted(path.rglob("*")):
+        if f.is_file() and f.suffix in (".toml", ".py", ".json") and "__pycache__" not in f.parts:
+            digest.update(str(f.relative_to(path)).encode() + b"\0" + f.read_bytes())
+    return Rubric(
+        path=path, assignment=vals["assignment"], version=vals["version"], title=vals["title"],
+        language=vals["language"], pass_mark=vals["pass_mark"], tasks=tasks, items=items,
+        rtol=float(tol.get("rtol", 1e-6)), atol=float(tol.get("atol", 1e-8)), limits=limits,
+        seed=vals["seed"], solution=vals["solution"], notebook=vals["notebook"] or f"{vals['assignment']}.ipynb",
+        files=files, serve_urls=serve, public_only=public_only, expected=expected,
+        digest=digest.hexdigest()[:16],
+    )
+
+
+def _collect(path: Path, assignment: str, task_names: set[str], public_only: bool) -> list[TestItem]:
+    items: list[TestItem] = []
+    seen: set[str] = set()
+    for vis in ("public", "hidden"):
+        if vis == "hidden" and public_only:
+            continue
+        folder = path / "tests" / vis
+        for mod_path in sorted(folder.glob("test_*.py")):
+            modname = f"_grader_rubric_{assignment}_{vis}_{mod_path.stem}"
+            spec = importlib.util.spec_from_file_location(modname, mod_path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = module
+            try:
+                spec.loader.exec_module(module)
+            except Exception as exc:
+                raise RubricError(f"{mod_path}: cannot be imported ({type(exc).__name__}: {exc})") from exc
+            default_task = getattr(module, "TASK", None)
+            funcs = [
+                f for n, f in vars(module).items()
+                if n.startswith("test_") and inspect.isfunction(f) and f.__module__ == modname
+            ]
+            funcs.sort(key=lambda f: f.__code__.co_firstlineno)
+            for fn in funcs:
+                meta = getattr(fn, "__grader__", {})
+                visibility = meta.get("visibility", vis)
+                if vis == "public" and visibility == "hidden":
+                    raise RubricError(f"{mod_path}: {fn.__name__} is marked @hidden but lives in tests/public/; move it to tests/hidden/ so it never ships to students")
+                tname = meta.get("task", default_task)
+                if tname is None:
+                    raise RubricError(f"{mod_path}: {fn.__name__} has no task; add @task(...) or a module-level TASK")
+                if tname not in task_names:
+                    raise RubricError(f"{mod_path}: {fn.__name__} names task {tname!r}, not one of {', '.join(sorted(task_names))}")
+                cases = meta.get("cases") or [("", {})]
+                weight = float(meta.get("weight", 1.0)) / len(cases)
+                for cid, params in cases:
+                    name = f"{fn.__name__}[{cid}]" if cid else fn.__name__
+                    if vis == "hidden":
+                        name = f"hidden/{name}"
+                    if name in seen:
+                        raise RubricError(f"{mod_path}: duplicate test name {name}")
+                    seen.add(name)
+                    item = TestItem(name, fn, params, tname, weight, visibility, mod_path.stem, meta.get("timeout"))
+                    bad = set(item.fixtures) - FIXTURES
+                    if bad:
+                        raise RubricError(f"{mod_path}: {fn.__name__} asks for unknown fixture(s) {', '.join(sorted(bad))}; available: {', '.join(sorted(FIXTURES))}")
+                    items.append(item)
+    return items
+
+
+def describe_schema() -> str:
+    return "\n".join(f"  {k:<16} {t.__name__:<6} {h}" for k, (t, _d, h) in KEYS.items())

@@ -1,0 +1,106 @@
+"""Run rubric tests in the trusted process; every outcome is plain data.
+
+A test gets its fixtures (``student``, ``reference``, ``rng``), runs, and ends in one of:
+passed, failed (an assert or ``close`` said no, or a named mistake earned partial credit),
+error (the student's code raised), timeout. A bug in a test is reported as an error that
+names the test, never swallowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from grader import testing
+from grader.errors import GraderError, RubricError, StudentCodeProblem, StudentError
+from grader.rubric import Rubric, TestItem
+
+
+def _seed(rubric_seed: int, name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{rubric_seed}:{name}".encode()).digest()[:8], "little")
+
+
+def _assert_source(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return "a check failed"
+    line = linecache.getline(last.tb_frame.f_code.co_filename, last.tb_lineno).strip()
+    return f"check failed: `{line}`" if line else "a check failed"
+
+
+def run_tests(rubric: Rubric, *, student: Any, reference: Any, budget: float | None = None,
+              items: list[TestItem] | None = None) -> list[dict[str, Any]]:
+    """Run ``items`` (default: all of the rubric's) and return outcome dicts in order."""
+    outcomes = []
+    deadline = time.monotonic() + (budget if budget is not None else rubric.limits.tests_timeout)
+    for item in items if items is not None else rubric.items:
+        if time.monotonic() > deadline:
+            outcomes.append(_outcome(item, "timeout", 0.0, "not run: the time for this submission's tests ran out"))
+            continue
+        outcomes.append(run_one(rubric, item, student=student, reference=reference))
+    return outcomes
+
+
+def _outcome(item: TestItem, status: str, fraction: float, message: str,
+             diagnoses: list[dict[str, Any]] | None = None, notes: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "name": item.name, "task": item.task, "weight": item.weight, "visibility": item.visibility,
+        "status": status, "fraction": fraction, "message": message,
+        "diagnoses": diagnoses or [], "notes": notes or [],
+    }
+
+
+def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> dict[str, Any]:
+    ctx = testing._Context(rtol=rubric.rtol, atol=rubric.atol)  # noqa: SLF001 - same package
+    token = testing._ctx.set(ctx)  # noqa: SLF001
+    kwargs = dict(item.params)
+    for name in item.fixtures:
+        if name == "student":
+            student.begin_test()
+            kwargs[name] = student
+        elif name == "reference":
+            reference.begin_test()
+            kwargs[name] = reference
+        elif name == "rng":
+            kwargs[name] = np.random.default_rng(_seed(rubric.seed, item.name))
+    try:
+        try:
+            item.func(**kwargs)
+        except testing.PartialCredit as pc:
+            return _outcome(item, "failed", pc.fraction, f"{pc.mistake}: {pc.hint}", ctx.diagnoses, ctx.notes)
+        except testing.Failed as exc:
+            return _outcome(item, "failed", 0.0, str(exc), ctx.diagnoses, ctx.notes)
+        except AssertionError as exc:
+            return _outcome(item, "failed", 0.0, str(exc) or _assert_source(exc), ctx.diagnoses, ctx.notes)
+        except StudentCodeProblem as exc:
+            msg = str(exc)
+            if isinstance(exc, StudentError) and exc.traceback:
+                last = [ln.strip() for ln in "".join(exc.traceback).splitlines() if ln.strip()]
+                where = next((ln for ln in reversed(last) if ln.startswith(("File", "Cell In", "Input In"))), "")
+                if where:
+                    msg += f" ({where[:160]})"
+            return _outcome(item, exc.status, 0.0, msg, ctx.diagnoses, ctx.notes)
+        except RubricError as exc:
+            return _outcome(item, "error", 0.0, f"grader problem, tell your TA: {exc}", ctx.diagnoses, ctx.notes)
+        except GraderError as exc:
+            return _outcome(item, "error", 0.0, str(exc), ctx.diagnoses, ctx.notes)
+        except Exception as exc:  # noqa: BLE001 - a test tripping over a strange value
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            return _outcome(
+                item, "error", 0.0,
+                f"the test could not use what the notebook returned ({type(exc).__name__}: {str(exc)[:200]}; "
+                f"{item.module}.py line {frame.lineno})",
+                ctx.diagnoses, ctx.notes,
+            )
+        return _outcome(item, "passed", 1.0, "", ctx.diagnoses, ctx.notes)
+    finally:
+        testing._ctx.reset(token)  # noqa: SLF001

@@ -1,0 +1,265 @@
+"""Code that runs inside the student's kernel (and, for the reference, in the grader).
+
+Its source is sent to the kernel as text after the notebook has run; it must not import
+anything from ``grader``. It turns a request (call a function, read a global, make an
+instance) into plain data written to a result file. Nothing it produces is trusted: the
+grader decodes the file itself with size and type checks (``codec.decode``), so a student
+who patches ``json`` or ``numpy`` here can only garble the results of their own functions.
+
+Wire format (JSON): plain JSON scalars/lists/str-keyed dicts never appear bare; every value
+is one of
+    null, true/false, int (|x| < 2**63), float (finite), str, list of values,
+    {"t": "tuple", "v": [...]}, {"t": "dict", "v": [[k, v], ...]},
+    {"t": "float", "v": "nan" | "inf" | "-inf"}, {"t": "complex", "v": [re, im]},
+    {"t": "bigint", "v": "123..."},
+    {"t": "nd", "dtype": "<f8", "shape": [..], "b64": "..."},
+    {"t": "handle", "id": n, "type": "Perceptron"},
+    {"t": "opaque", "type": "generator", "repr": "..."}
+"""
+
+import base64 as _base64
+import json as _json
+import math as _math
+import sys as _sys
+import traceback as _traceback
+
+MAX_DEPTH = 64
+MAX_ITEMS = 2_000_000  # list items + array elements per result
+REPR_LIMIT = 200
+_ND_KINDS = "biuf"
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _short_repr(obj):
+    try:
+        text = repr(obj)
+    except BaseException:  # a hostile __repr__ may raise anything
+        text = "<unrepresentable>"
+    if not isinstance(text, str):
+        text = "<unrepresentable>"
+    return text[:REPR_LIMIT]
+
+
+class Encoder:
+    def __init__(self, np=None, handles=None, own_module="__main__"):
+        self.np = np
+        self.handles = handles if handles is not None else {}
+        self.own_module = own_module
+        self.items = 0
+
+    def _count(self, n):
+        self.items += n
+        if self.items > MAX_ITEMS:
+            raise _TooBig("result has more than %d elements" % MAX_ITEMS)
+
+    def encode(self, obj, depth=0):
+        if depth > MAX_DEPTH:
+            raise _TooBig("result is nested more than %d levels deep" % MAX_DEPTH)
+        np = self.np
+        t = type(obj)
+        if obj is None or t is bool or t is str:
+            self._count(1)
+            return obj
+        if np is not None and isinstance(obj, np.ndarray):
+            # subclasses (matrix, masked, hostile overrides) are lowered to the base class
+            return self._nd(obj.view(np.ndarray))
+        if np is not None and isinstance(obj, np.generic):
+            return self._nd(np.asarray(obj))
+        if t is int:
+            self._count(1)
+            if -(2**63) < obj < 2**63:
+                return obj
+            return {"t": "bigint", "v": str(obj)}
+        if t is float:
+            self._count(1)
+            if _math.isfinite(obj):
+                return obj
+            return {"t": "float", "v": "nan" if obj != obj else ("inf" if obj > 0 else "-inf")}
+        if t is complex:
+            self._count(1)
+            return {"t": "complex", "v": [self.encode(obj.real, depth + 1), self.encode(obj.imag, depth + 1)]}
+        if t is list:
+            self._count(len(obj))
+            return [self.encode(v, depth + 1) for v in obj]
+        if t is tuple:
+            self._count(len(obj))
+            return {"t": "tuple", "v": [self.encode(v, depth + 1) for v in obj]}
+        if t is dict:
+            self._count(len(obj))
+            return {"t": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in obj.items()]}
+        mod = getattr(t, "__module__", "")
+        name = getattr(t, "__name__", "object")
+        if mod.startswith("pandas") and name in ("DataFrame", "Series") and np is not None:
+            try:
+                return self._nd(np.asarray(obj.to_numpy()))
+            except BaseException:
+                pass
+        if mod == self.own_module and isinstance(name, str):
+            hid = len(self.handles) + 1
+            self.handles[hid] = obj
+            return {"t": "handle", "id": hid, "type": name[:100]}
+        return {"t": "opaque", "type": (mod + "." + name)[:200] if mod else name[:200], "repr": _short_repr(obj)}
+
+    def _nd(self, arr):
+        np = self.np
+        if arr.dtype.kind not in _ND_KINDS:
+            if arr.dtype.kind == "O" and arr.size <= 10000:
+                # object arrays of numbers: lower to float if every item is a real number
+                try:
+                    arr = arr.astype(float)
+                except BaseException:
+                    return {"t": "opaque", "type": "numpy.ndarray[object]", "repr": _short_repr(arr)}
+            elif arr.dtype.kind == "c":
+                return {"t": "opaque", "type": "numpy.ndarray[complex]", "repr": _short_repr(arr)}
+            else:
+                return {"t": "opaque", "type": "numpy.ndarray[%s]" % arr.dtype.str, "repr": _short_repr(arr)}
+        self._count(int(arr.size))
+        arr = np.ascontiguousarray(arr)
+        dt = arr.dtype.newbyteorder("<") if arr.dtype.byteorder == ">" else arr.dtype
+        data = arr.astype(dt, copy=False).tobytes()
+        return {"t": "nd", "dtype": dt.str, "shape": list(arr.shape), "b64": _base64.b64encode(data).decode("ascii")}
+
+
+class Decoder:
+    """Decode grader-sent arguments inside the kernel (trusted input, so no limits)."""
+
+    def __init__(self, np=None, handles=None):
+        self.np = np
+        self.handles = handles if handles is not None else {}
+
+    def decode(self, v):
+        if isinstance(v, list):
+            return [self.decode(x) for x in v]
+        if not isinstance(v, dict):
+            return v
+        t = v["t"]
+        if t == "tuple":
+            return tuple(self.decode(x) for x in v["v"])
+        if t == "dict":
+            return {self.decode(k): self.decode(x) for k, x in v["v"]}
+        if t == "float":
+            return float(v["v"])
+        if t == "bigint":
+            return int(v["v"])
+        if t == "complex":
+            return complex(self.decode(v["v"][0]), self.decode(v["v"][1]))
+        if t == "nd":
+            arr = self.np.frombuffer(_base64.b64decode(v["b64"]), dtype=self.np.dtype(v["dtype"]))
+            return arr.reshape(v["shape"]).copy()
+        if t == "handle":
+            return self.handles[v["id"]]
+        raise ValueError("cannot decode %r" % (t,))
+
+
+_MISSING = object()
+
+
+def perform(req, ns, handles, np, own_module="__main__"):
+    """Carry out one request against namespace ``ns``; return a JSON-able reply dict."""
+    dec = Decoder(np, handles)
+    enc = Encoder(np, handles, own_module)
+    op = req["op"]
+    try:
+        if op == "has":
+            return {"ok": True, "value": req["name"] in ns}
+        if op == "get":
+            if req["name"] not in ns:
+                return {"ok": False, "missing": req["name"]}
+            return {"ok": True, "value": enc.encode(ns[req["name"]])}
+        if op == "getattr":
+            obj = handles[req["handle"]]
+            try:
+                val = getattr(obj, req["name"])
+            except AttributeError:
+                return {"ok": False, "missing": req["name"]}
+            return {"ok": True, "value": enc.encode(val)}
+        if op == "setattr":
+            setattr(handles[req["handle"]], req["name"], dec.decode(req["value"]))
+            return {"ok": True, "value": None}
+        args = dec.decode(req.get("args", []))
+        kwargs = {k: dec.decode(v) for k, v in req.get("kwargs", {}).items()}
+        saved = {}
+        overrides = {k: dec.decode(v) for k, v in req.get("globals", {}).items()}
+        if op == "call":
+            if req["name"] not in ns:
+                return {"ok": False, "missing": req["name"]}
+            fn = ns[req["name"]]
+        elif op == "method":
+            obj = handles[req["handle"]]
+            try:
+                fn = getattr(obj, req["name"])
+            except AttributeError:
+                return {"ok": False, "missing": req["name"]}
+        else:
+            return {"ok": False, "error": {"type": "ProtocolError", "message": "unknown op %r" % (op,), "traceback": []}}
+        for k, v in overrides.items():
+            saved[k] = ns.get(k, _MISSING)
+            ns[k] = v
+        try:
+            value = fn(*args, **kwargs)
+        finally:
+            for k, old in saved.items():
+                if old is _MISSING:
+                    ns.pop(k, None)
+                else:
+                    ns[k] = old
+        return {"ok": True, "value": enc.encode(value)}
+    except _TooBig as exc:
+        return {"ok": False, "toobig": str(exc)}
+    except RecursionError as exc:
+        return {"ok": False, "error": _describe(exc)}
+    except BaseException as exc:  # student code may raise anything, SystemExit included
+        return {"ok": False, "error": _describe(exc)}
+
+
+def _describe(exc):
+    try:
+        tb = _traceback.format_exception(type(exc), exc, exc.__traceback__)
+    except BaseException:
+        tb = []
+    # keep only frames from the student's cells: they start at the first "<ipython-input"/"Cell In"
+    lines = [line for line in tb if "kernel_side" not in line][-12:]
+    return {
+        "type": getattr(type(exc), "__name__", "Exception")[:100],
+        "message": str_safe(exc)[:500] or _short_repr(exc),
+        "traceback": [line[:500] for line in lines],
+    }
+
+
+def str_safe(exc):
+    try:
+        s = str(exc)
+        return s if isinstance(s, str) else ""
+    except BaseException:
+        return ""
+
+
+class Probe:
+    """Installed in the kernel as a single global; the grader calls ``handle``."""
+
+    def __init__(self, ns, outdir):
+        import numpy
+
+        self.ns = ns
+        self.np = numpy
+        self.outdir = outdir
+        self.handles = {}
+
+    def handle(self, req_text, out_name):
+        req = _json.loads(req_text)
+        reply = perform(req, self.ns, self.handles, self.np)
+        try:
+            text = _json.dumps(reply, allow_nan=False, separators=(",", ":"))
+        except BaseException as exc:
+            text = _json.dumps({"ok": False, "error": {"type": "EncodeError", "message": str_safe(exc)[:300], "traceback": []}})
+        with open(self.outdir + "/" + out_name, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def install(ns, outdir, name):
+    """Called once in the kernel: put a Probe into the user namespace under ``name``."""
+    ns[name] = Probe(ns, outdir)
+    _sys.setrecursionlimit(max(_sys.getrecursionlimit(), 3000))

@@ -1,0 +1,246 @@
+"""How a student's kernel is started: limits, isolation, identity, environment.
+
+Mechanisms, strongest first:
+
+``bwrap``  bubblewrap with new PID, network, IPC and UTS namespaces; a read-only view of
+           the system (/usr, /etc, the Python installation); a tmpfs /tmp; one writable
+           scratch folder; nothing else of the host (no repo, rubrics, solutions, output).
+``rlimits`` no namespaces; only resource limits, a minimal environment and (as root) an
+           unprivileged uid. Used where bubblewrap is missing or cannot create namespaces.
+
+In both, a Python preamble runs before ipykernel: it sets resource limits (address space,
+CPU seconds, processes, file size, open files, no core dumps), replaces the environment
+with an allow-list, and, when the grader runs as root, drops to a uid of its own so that the
+process limit counts only this kernel's processes and cleanup can kill exactly them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.config import Limits
+
+__all__ = ["Launch", "detect_mechanism", "kill_uid", "kernel_argv"]
+
+_PREAMBLE = r"""
+import json, os, resource, runpy, sys
+cfg = json.loads(sys.argv[1])
+for name, value in cfg["rlimits"].items():
+    resource.setrlimit(getattr(resource, name), (value, value))
+os.environ.clear()
+os.environ.update(cfg["env"])
+if cfg["uid"] is not None:
+    os.setgroups([])
+    os.setgid(cfg["uid"])
+    os.setuid(cfg["uid"])
+os.chdir(cfg["cwd"])
+sys.argv = ["ipykernel_launcher", "-f", sys.argv[2], "--HistoryManager.enabled=False", "--Application.log_level=40"]
+runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+"""
+
+_detected: tuple[str, str] | None = None
+_detect_lock = threading.Lock()
+
+
+def _ns_flags() -> list[str]:
+    flags = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    if os.geteuid() != 0:
+        flags.append("--unshare-user")
+    return flags + ["--die-with-parent", "--new-session"]
+
+
+def detect_mechanism(preferred: str = "auto") -> tuple[str, str]:
+    """Return ``(mechanism, note)``; ``note`` explains a fallback in one sentence."""
+    global _detected
+    if preferred == "rlimits":
+        return "rlimits", "sandbox disabled on request (--sandbox rlimits)"
+    with _detect_lock:
+        if _detected is None:
+            bwrap = shutil.which("bwrap")
+            if not bwrap:
+                _detected = ("rlimits", "bubblewrap (bwrap) is not installed: no namespace isolation; install the 'bubblewrap' package")
+            else:
+                probe = [bwrap, *_ns_flags(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
+                try:
+                    res = subprocess.run(probe, capture_output=True, timeout=20, check=False)
+                    ok, err = res.returncode == 0, res.stderr.decode(errors="replace").strip()
+                except (OSError, subprocess.TimeoutExpired) as exc:
+                    ok, err = False, str(exc)
+                _detected = ("bwrap", "") if ok else (
+                    "rlimits", f"bubblewrap cannot create namespaces here ({err[:200]}): no namespace isolation")
+    if preferred == "bwrap" and _detected[0] != "bwrap":
+        from grader.errors import SandboxError
+
+        raise SandboxError(f"--sandbox bwrap was asked for but {_detected[1]}")
+    return _detected
+
+
+def _python_roots() -> list[str]:
+    """Folders the kernel's Python needs: installation prefixes and site-packages, nothing else."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            roots.add(sysconfig.get_paths()[key])
+        except KeyError:
+            pass
+    try:
+        import site
+
+        user = site.getusersitepackages()
+        if isinstance(user, str):
+            roots.add(user)
+    except Exception:  # pragma: no cover - site without user packages
+        pass
+    real = sorted({os.path.realpath(r) for r in roots if r and os.path.isdir(r)} | {r for r in roots if r and os.path.isdir(r)})
+    # keep only outermost folders
+    out: list[str] = []
+    for r in real:
+        if not any(r == o or r.startswith(o.rstrip("/") + "/") for o in out):
+            out.append(r)
+    return out
+
+
+def kernel_uid() -> int | None:
+    """A uid for this worker's kernel when running as root (unique among live workers)."""
+    if os.geteuid() != 0:
+        return None
+    return 1_000_000 + os.getpid()
+
+
+@dataclass
+class Launch:
+    """Everything needed to start one sandboxed kernel in ``root`` (a fresh folder)."""
+
+    root: Path
+    limits: Limits
+    mechanism: str
+    uid: int | None
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def ipc(self) -> Path:
+        return self.root / "ipc"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    def prepare(self) -> None:
+        for d in (self.work, self.ipc, self.out):
+            d.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o755)
+        if self.uid is not None:
+            for d in (self.work, self.out, self.ipc):
+                os.chown(d, self.uid, self.uid)
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.work),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(self.work / ".matplotlib"),
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "TMPDIR": "/tmp" if self.mechanism == "bwrap" else str(self.work),
+        }
+        # Some processors need these for OpenBLAS to compute correctly: pass them on unchanged.
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        return env
+
+    def rlimits(self) -> dict[str, int]:
+        lim = self.limits
+        return {
+            "RLIMIT_AS": lim.memory_mb * 2**20,
+            "RLIMIT_CPU": int(lim.cpu_seconds),
+            "RLIMIT_NPROC": lim.max_processes,
+            "RLIMIT_FSIZE": lim.max_file_mb * 2**20,
+            "RLIMIT_NOFILE": lim.max_open_files,
+            "RLIMIT_CORE": 0,
+        }
+
+    def argv(self) -> list[str]:
+        cfg = {"rlimits": self.rlimits(), "env": self.env(), "uid": self.uid, "cwd": str(self.work)}
+        inner = [sys.executable, "-c", _PREAMBLE, json.dumps(cfg), "{connection_file}"]
+        if self.mechanism != "bwrap":
+            return inner
+        argv = [shutil.which("bwrap") or "bwrap", *_ns_flags()]
+        for path in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc"):
+            if os.path.exists(path):
+                argv += ["--ro-bind", path, path]
+        for root in _python_roots():
+            if root.startswith("/usr/") or root == "/usr":
+                continue
+            parents = []
+            p = os.path.dirname(root)
+            while p not in ("/", ""):
+                parents.append(p)
+                p = os.path.dirname(p)
+            for parent in reversed(parents):
+                argv += ["--perms", "0755", "--dir", parent]
+            argv += ["--ro-bind", root, root]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        parents = []
+        p = str(self.root)
+        while p not in ("/", ""):
+            p = os.path.dirname(p)
+            if p not in ("/", "", "/tmp"):
+                parents.append(p)
+        for parent in reversed(parents):
+            argv += ["--perms", "0755", "--dir", parent]
+        argv += ["--bind", str(self.root), str(self.root)]
+        argv += ["--chdir", str(self.work), "--"]
+        return argv + inner
+
+    def kernelspec(self, kernels_dir: Path, name: str) -> None:
+        spec_dir = kernels_dir / name
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        spec = {
+            "argv": self.argv(),
+            "display_name": "grader sandbox",
+            "language": "python",
+            # signals do not cross into the sandbox's new session: ask ipykernel to interrupt itself
+            "interrupt_mode": "message",
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+def kernel_argv(launch: Launch) -> list[str]:
+    return launch.argv()
+
+
+def kill_uid(uid: int | None) -> None:
+    """Kill every process owned by ``uid`` (the kernel and anything it started)."""
+    if uid is None or os.geteuid() != 0:
+        return
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            for _ in range(3):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)

@@ -1,0 +1,514 @@
+"""One student's kernel: start it sandboxed, run the notebook, answer probe calls, clean up.
+
+``KernelSession`` is the only object outside this package that touches student code, and it
+hands back plain data only. Failures of the student's code (a cell that raises, hangs or
+kills the kernel) are recorded per cell and recovered from: the kernel is restarted and the
+cells that had worked are run again, so later cells and the tests still get their chance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+import nbformat
+import zmq
+import zmq.asyncio
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from grader.config import Limits
+from grader.errors import (
+    BadResult,
+    CallTimeout,
+    ChannelError,
+    KernelDied,
+    MissingName,
+    SandboxError,
+    StudentError,
+)
+from grader.sandbox import codec, kernel_side
+from grader.sandbox.launch import Launch, detect_mechanism, kernel_uid, kill_uid
+
+log = logging.getLogger("grader.sandbox")
+
+_KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
+MAX_MSG_BYTES = 8 * 2**20
+
+
+@dataclass
+class CellReport:
+    index: int
+    status: str  # ok | error | timeout | killed | skipped
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "status": self.status, "error": self.error}
+
+
+@dataclass
+class ExecutionReport:
+    cells: list[CellReport] = field(default_factory=list)
+    restarts: int = 0
+    timed_out: bool = False
+    gave_up: str = ""
+    events: list[str] = field(default_factory=list)
+    output_truncated: bool = False
+
+
+class _KernelManager(AsyncKernelManager):
+    """Clients share a zmq context whose sockets refuse huge messages and queue few."""
+
+    uid: int | None = None
+    zctx: zmq.Context | None = None
+
+    def client(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("context", self.zctx)
+        return super().client(**kwargs)
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        super().write_connection_file(**kwargs)
+        if self.uid is not None:
+            os.chown(self.connection_file, self.uid, self.uid)
+
+
+def _out_size(msg: dict[str, Any]) -> int:
+    content = msg.get("content", {})
+    n = 0
+    for key in ("text", "evalue", "ename"):
+        v = content.get(key)
+        if isinstance(v, str):
+            n += len(v)
+    for v in (content.get("data") or {}).values():
+        n += len(v) if isinstance(v, str) else len(json.dumps(v, default=str)) if v else 0
+    for line in content.get("traceback") or []:
+        n += len(line) if isinstance(line, str) else 0
+    return n
+
+
+class _CappedClient(NotebookClient):
+    """nbclient that keeps at most ``kept_limit`` characters of output in memory."""
+
+    kept_limit = 512 * 1024
+
+    def reset_caps(self) -> None:
+        self.kept = 0
+        self.truncated = False
+        self.last_reply: dict[str, Any] | None = None
+
+    def output(self, outs, msg, display_id, cell_index):  # type: ignore[no-untyped-def]
+        size = _out_size(msg)
+        if msg.get("msg_type") == "error":
+            content = msg["content"]
+            content["evalue"] = str(content.get("evalue", ""))[:2000]
+            content["traceback"] = [str(t)[:2000] for t in (content.get("traceback") or [])[-30:]]
+            return super().output(outs, msg, display_id, cell_index)
+        if self.kept + size > self.kept_limit:
+            if not self.truncated:
+                self.truncated = True
+                outs.append(
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stderr",
+                        text=f"[grader: output beyond {self.kept_limit // 1024} KiB was not kept]\n",
+                    )
+                )
+            return None
+        self.kept += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+class KernelSession:
+    """A sandboxed kernel for one submission. Use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        limits: Limits | None = None,
+        sandbox: str = "auto",
+        files: dict[str, bytes] | None = None,
+        setup_code: str = "",
+    ) -> None:
+        self.limits = limits or Limits()
+        self.mechanism, self.mechanism_note = detect_mechanism(sandbox)
+        self.files = files or {}
+        self.setup_code = setup_code
+        self.root: Path | None = None
+        self.launch: Launch | None = None
+        self.km: _KernelManager | None = None
+        self.client: _CappedClient | None = None
+        self.bc: Any = None  # blocking client for probes
+        self.probe_name = "_grader_probe_" + secrets.token_hex(6)
+        self.probe_installed = False
+        self.ok_cells: list[str] = []
+        self.restarts = 0
+        self.dead_for_good = ""
+        self.timings: dict[str, float] = {}
+        self.events: list[str] = []
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __enter__(self) -> "KernelSession":
+        t0 = time.perf_counter()
+        self.root = Path(tempfile.mkdtemp(prefix="grader-"))
+        self.launch = Launch(self.root, self.limits, self.mechanism, kernel_uid())
+        self.launch.prepare()
+        for name, data in self.files.items():
+            target = self.launch.work / name
+            target.write_bytes(data)
+            if self.launch.uid is not None:
+                os.chown(target, self.launch.uid, self.launch.uid)
+        self._matplotlib_cache()
+        specs = self.root / "spec"
+        self.launch.kernelspec(specs, "grader")
+        zctx = zmq.Context()
+        zctx.setsockopt(zmq.MAXMSGSIZE, MAX_MSG_BYTES)
+        zctx.setsockopt(zmq.RCVHWM, 200)
+        actx = zmq.asyncio.Context()
+        actx.setsockopt(zmq.MAXMSGSIZE, MAX_MSG_BYTES)
+        actx.setsockopt(zmq.RCVHWM, 200)
+        self.zctx, self.actx = zctx, actx
+        km = _KernelManager(
+            kernel_name="grader",
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]),
+            transport="ipc",
+            connection_file=str(self.launch.ipc / "kernel.json"),
+        )
+        km.ip = str(self.launch.ipc / "k")
+        km.uid = self.launch.uid
+        km.zctx = actx
+        km.shutdown_wait_time = 1.0
+        self.km = km
+        self.stderr_path = self.root / "kernel.stderr"
+        self._stderr = open(self.stderr_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self._devnull = open(os.devnull, "wb")  # noqa: SIM115 - closed in __exit__
+        try:
+            run_sync(km.start_kernel)(
+                cwd=str(self.launch.work), env=self.launch.env(),
+                stdout=self._devnull, stderr=self._stderr,
+            )
+            self._connect()
+        except Exception as exc:
+            self.__exit__(None, None, None)
+            raise SandboxError(f"the kernel could not be started ({exc}); see kernel.stderr") from exc
+        self.timings["kernel_start"] = time.perf_counter() - t0
+        return self
+
+    def _matplotlib_cache(self) -> None:
+        # a font cache built once by the grader saves each kernel about a second
+        try:
+            import matplotlib
+
+            src = Path(matplotlib.get_cachedir())
+            dst = self.launch.work / ".matplotlib"
+            dst.mkdir(exist_ok=True)
+            for f in src.glob("fontlist-*.json"):
+                shutil.copy(f, dst / f.name)
+            if self.launch.uid is not None:
+                for p in [dst, *dst.iterdir()]:
+                    os.chown(p, self.launch.uid, self.launch.uid)
+        except Exception:  # noqa: BLE001 - an optimisation only
+            pass
+
+    def _connect(self) -> None:
+        assert self.km is not None
+        if self.bc is not None:
+            self.bc.stop_channels()
+        self.bc = self.km.blocking_client()
+        self.bc.context = self.zctx
+        self.bc.start_channels()
+        self.bc.wait_for_ready(timeout=60)
+        self.probe_installed = False
+        if self.setup_code:
+            self._run_code(self.setup_code, timeout=30)
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            if self.client is not None and self.client.kc is not None:
+                self.client.kc.stop_channels()
+        except Exception:  # noqa: BLE001 - teardown must go on
+            pass
+        try:
+            if self.bc is not None:
+                self.bc.stop_channels()
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            if self.km is not None and self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001
+            pass
+        if self.launch is not None:
+            kill_uid(self.launch.uid)
+        for fh in ("_stderr", "_devnull"):
+            try:
+                getattr(self, fh).close()
+            except Exception:  # noqa: BLE001
+                pass
+        for ctx in ("zctx", "actx"):
+            try:
+                getattr(self, ctx).destroy(linger=0)
+            except Exception:  # noqa: BLE001
+                pass
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- notebook execution ----------------------------------------------------------------
+    def run_notebook(self, nb: nbformat.NotebookNode) -> ExecutionReport:
+        """Execute every code cell; never raises for the notebook's own failures."""
+        assert self.km is not None
+        t0 = time.perf_counter()
+        report = ExecutionReport()
+        deadline = time.monotonic() + self.limits.submission_timeout
+        client = _CappedClient(
+            nb,
+            km=self.km,
+            timeout=int(self.limits.cell_timeout),
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            startup_timeout=60,
+            iopub_timeout=4,
+            record_timing=False,
+            store_widget_state=False,
+            resources={"metadata": {"path": str(self.launch.work)}},
+        )
+        client.kept_limit = self.limits.max_output_kb * 1024
+        client.reset_caps()
+
+        def on_executed(cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
+            client.last_reply = execute_reply
+
+        client.on_cell_executed = on_executed
+        self.client = client
+        client.kc = self.km.client()
+        client.kc.start_channels()
+        run_sync(client.kc.wait_for_ready)(timeout=60)
+        client.kc.allow_stdin = False
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if not str(cell.source).strip():
+                continue
+            if self.dead_for_good:
+                report.cells.append(CellReport(index, "skipped", self.dead_for_good))
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                report.timed_out = True
+                report.cells.append(CellReport(index, "skipped", "the notebook's time limit was reached"))
+                continue
+            client.timeout = max(1, int(min(self.limits.cell_timeout, remaining)))
+            client.last_reply = None
+            try:
+                client.execute_cell(cell, index)
+            except CellTimeoutError:
+                report.cells.append(CellReport(index, "timeout", f"cell ran longer than {client.timeout} s and was stopped"))
+                self._recover(f"cell {index} timed out", report)
+                continue
+            except DeadKernelError:
+                detail = self._death_detail()
+                report.cells.append(CellReport(index, "killed", f"the kernel died while running this cell ({detail})"))
+                self._recover(f"the kernel died in cell {index} ({detail})", report)
+                continue
+            except Exception as exc:  # noqa: BLE001 - nbclient/zmq hiccups become a cell failure
+                report.cells.append(CellReport(index, "error", f"the grader could not run this cell: {type(exc).__name__}: {str(exc)[:200]}"))
+                self._recover(f"cell {index} could not be run", report)
+                continue
+            content = (client.last_reply or {}).get("content", {})
+            if content.get("status") == "error":
+                ename = str(content.get("ename", "Error"))[:100]
+                evalue = str(content.get("evalue", ""))[:300]
+                report.cells.append(CellReport(index, "error", f"{ename}: {evalue}".rstrip(": ")))
+            else:
+                report.cells.append(CellReport(index, "ok"))
+                self.ok_cells.append(str(cell.source))
+        try:
+            client.kc.stop_channels()
+        except Exception:  # noqa: BLE001
+            pass
+        report.restarts = self.restarts
+        report.gave_up = self.dead_for_good
+        report.events = list(self.events)
+        report.output_truncated = client.truncated
+        self.timings["execute"] = time.perf_counter() - t0
+        return report
+
+    def _death_detail(self) -> str:
+        assert self.km is not None
+        code = None
+        try:
+            proc = getattr(self.km.provisioner, "process", None)
+            code = proc.poll() if proc is not None else None
+        except Exception:  # noqa: BLE001
+            pass
+        if code is None:
+            return "no exit status"
+        if code < 0 or code > 128:
+            import signal as _signal
+
+            sig = -code if code < 0 else code - 128
+            try:
+                name = _signal.Signals(sig).name
+            except ValueError:
+                name = f"signal {sig}"
+            hints = {"SIGKILL": "killed: often the memory limit", "SIGSEGV": "a segmentation fault", "SIGXCPU": "the CPU time limit"}
+            return f"{name}, {hints[name]}" if name in hints else name
+        return f"exit code {code}"
+
+    def _alive(self) -> bool:
+        try:
+            return bool(run_sync(self.km.is_alive)())  # type: ignore[union-attr]
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _recover(self, why: str, report: ExecutionReport | None = None) -> None:
+        """After a timeout or death: interrupt, or restart and replay the cells that worked."""
+        self.events.append(why)
+        if self._alive():
+            try:
+                run_sync(self.km.interrupt_kernel)()  # type: ignore[union-attr]
+                self._run_code("None", timeout=5)
+                return
+            except (CallTimeout, KernelDied, _Unresponsive):
+                pass
+        self._restart(why)
+
+    def _restart(self, why: str) -> None:
+        assert self.km is not None
+        if self.restarts >= self.limits.max_restarts:
+            self.dead_for_good = f"gave up after {self.restarts} kernel restarts"
+            return
+        self.restarts += 1
+        kill_uid(self.launch.uid)
+        try:
+            run_sync(self.km.restart_kernel)(now=True)
+            self._connect()
+            if self.client is not None and self.client.kc is not None:
+                run_sync(self.client.kc.wait_for_ready)(timeout=60)
+        except Exception as exc:  # noqa: BLE001
+            self.dead_for_good = f"the kernel could not be restarted ({str(exc)[:200]})"
+            return
+        for source in self.ok_cells:
+            try:
+                self._run_code(source, timeout=self.limits.cell_timeout)
+            except (CallTimeout, KernelDied, _Unresponsive) as exc:
+                self.events.append(f"replaying a cell after restart failed: {exc}")
+                if not self._alive():
+                    return self._restart("replay killed the kernel")
+
+    # -- the data-only channel ---------------------------------------------------------------
+    def _run_code(self, code: str, *, timeout: float) -> dict[str, Any]:
+        """Run code silently in the kernel; return the execute_reply content."""
+        bc = self.bc
+        msg_id = bc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            self._drain_iopub()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Unresponsive(timeout)
+            try:
+                msg = bc.get_shell_msg(timeout=min(left, 0.25))
+            except Empty:
+                if not self._alive():
+                    raise KernelDied("a graded call", self._death_detail()) from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return msg.get("content", {})
+
+    def _drain_iopub(self) -> None:
+        for _ in range(10_000):
+            try:
+                self.bc.get_iopub_msg(timeout=0)
+            except Empty:
+                return
+            except Exception:  # noqa: BLE001 - malformed messages are dropped
+                return
+
+    def _install_probe(self) -> None:
+        code = (
+            f"exec(compile({_KERNEL_SIDE_SOURCE!r}, '<grader>', 'exec'), __g := {{'__name__': '_grader_kernel_side'}})\n"
+            f"__g['install'](globals(), {str(self.launch.out)!r}, {self.probe_name!r})\n"
+            "del __g\n"
+        )
+        content = self._run_code(code, timeout=30)
+        if content.get("status") != "ok":
+            raise ChannelError(f"the probe could not be installed: {content.get('ename')}: {content.get('evalue')}")
+        self.probe_installed = True
+
+    def request(self, req: dict[str, Any], *, what: str, timeout: float | None = None) -> Any:
+        """Send one request; return decoded plain data or raise a StudentCodeProblem."""
+        if self.dead_for_good:
+            raise KernelDied(what, self.dead_for_good)
+        timeout = timeout or self.limits.call_timeout
+        text = json.dumps(req, allow_nan=False, separators=(",", ":"))
+        for attempt in (1, 2):
+            if not self.probe_installed:
+                try:
+                    self._install_probe()
+                except (_Unresponsive, KernelDied, ChannelError) as exc:
+                    self._restart(f"installing the probe failed: {exc}")
+                    if self.dead_for_good:
+                        raise KernelDied(what, self.dead_for_good) from None
+                    self._install_probe()
+            out_name = secrets.token_hex(8) + ".json"
+            out_path = str(self.launch.out / out_name)
+            try:
+                content = self._run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
+            except _Unresponsive:
+                self._recover(f"{what} timed out")
+                raise CallTimeout(what, timeout) from None
+            except KernelDied as exc:
+                detail = self._death_detail()
+                self._restart(f"the kernel died during {what}")
+                raise KernelDied(what, detail) from exc
+            try:
+                reply = codec.read_reply(out_path, max_bytes=self.limits.max_result_mb * 2**20)
+            except ChannelError as exc:
+                if content.get("status") == "error" and attempt == 1:
+                    # the probe itself was broken (the student deleted or shadowed it): reinstall once
+                    self.probe_installed = False
+                    continue
+                raise BadResult(what, str(exc)) from None
+            finally:
+                try:
+                    os.unlink(out_path)
+                except OSError:
+                    pass
+            return _interpret(reply, what)
+        raise BadResult(what, "no usable reply")  # pragma: no cover
+
+
+class _Unresponsive(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no reply within {seconds:g} s")
+
+
+def _interpret(reply: dict[str, Any], what: str) -> Any:
+    if reply.get("ok"):
+        try:
+            return codec.decode_value(reply.get("value"))
+        except ChannelError as exc:
+            raise BadResult(what, str(exc)) from None
+    if "missing" in reply:
+        missing = reply["missing"]
+        raise MissingName(str(missing)[:100] if isinstance(missing, str) else "?")
+    if "toobig" in reply:
+        raise BadResult(what, str(reply["toobig"])[:300])
+    err = reply.get("error")
+    if isinstance(err, dict):
+        tb = err.get("traceback")
+        tb = [str(x)[:500] for x in tb[-12:]] if isinstance(tb, list) else []
+        raise StudentError(what, str(err.get("type", "Exception"))[:100], str(err.get("message", ""))[:500], tb)
+    raise BadResult(what, "malformed reply")

@@ -1,0 +1,47 @@
+"""Pure scoring: test outcomes and the rubric's task points in, scores out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    title: str
+    points: float
+
+
+def _r(x: float) -> float:
+    return round(float(x) + 0.0, 4)
+
+
+def score_tests(outcomes: Sequence[dict[str, Any]], tasks: Iterable[TaskSpec]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Fill ``score``/``max_score`` of each outcome; return ``(tests, task_totals)``.
+
+    A task's points are shared among its tests in proportion to their weights; a test earns
+    ``fraction`` (0..1) of its share. Outcomes need ``task``, ``weight`` and ``fraction``.
+    """
+    tasks = list(tasks)
+    weights: dict[str, float] = defaultdict(float)
+    for o in outcomes:
+        weights[o["task"]] += o["weight"]
+    points = {t.name: t.points for t in tasks}
+    scored = []
+    for o in outcomes:
+        share = points.get(o["task"], 0.0) * o["weight"] / weights[o["task"]] if weights[o["task"]] else 0.0
+        out = {k: v for k, v in o.items() if k not in ("weight", "fraction")}
+        out["max_score"] = _r(share)
+        out["score"] = _r(share * max(0.0, min(1.0, o["fraction"])))
+        scored.append(out)
+    totals = []
+    for t in tasks:
+        got = sum(s["score"] for s in scored if s["task"] == t.name)
+        totals.append({"name": t.name, "title": t.title, "score": _r(got), "max_score": _r(t.points)})
+    return scored, totals
+
+
+def total(task_totals: Sequence[dict[str, Any]]) -> tuple[float, float]:
+    return _r(sum(t["score"] for t in task_totals)), _r(sum(t["max_score"] for t in task_totals))
