@@ -20,7 +20,7 @@ from grader import notebook as nbio
 from grader import rubric as rubric_mod
 from grader.config import Limits
 from grader.errors import GraderError, NotebookError, RubricError, SandboxError
-from grader.namespaces import RecordedNamespace, ReferenceNamespace, StudentNamespace
+from grader.namespaces import RecordedNamespace, ReferenceNamespace, ReferenceSet, StudentNamespace
 from grader.runner import run_tests
 from grader.scoring import score_tests, total
 
@@ -28,20 +28,34 @@ RESULT_SCHEMA = 1
 _REFERENCES: dict[tuple[str, str], ReferenceNamespace] = {}
 
 
-def reference_for(rubric: rubric_mod.Rubric) -> Any:
+def reference_sources(rubric: rubric_mod.Rubric) -> list[str]:
+    sol = rubric.solution_path()
+    if not sol.is_file():
+        raise RubricError(f"reference solution {sol} not found (rubric {rubric.path})")
+    nb = nbformat.read(sol, as_version=4)
+    return [nbio.remove_markers(c.source) for c in nb.cells if c.cell_type == "code"]
+
+
+def reference_for(rubric: rubric_mod.Rubric) -> ReferenceSet:
     """The ``reference`` fixture: the solution (TA) or the stored expected values (student)."""
     if rubric.public_only:
         if rubric.expected is None:
             raise RubricError(f"{rubric.path} has no expected.json; regenerate it with `grader generate {rubric.assignment}`")
-        return RecordedNamespace(rubric.expected, source=str(rubric.path / "expected.json"))
+        src = str(rubric.path / "expected.json")
+        return ReferenceSet(
+            RecordedNamespace(rubric.expected, source=src),
+            [(v, RecordedNamespace(rubric.expected, source=src, prefix=f"{v.name}:")) for v in rubric.variants],
+            rubric.returns,
+        )
     key = (str(rubric.path), rubric.digest)
     if key not in _REFERENCES:
-        sol = rubric.solution_path()
-        if not sol.is_file():
-            raise RubricError(f"reference solution {sol} not found (rubric {rubric.path})")
-        nb = nbformat.read(sol, as_version=4)
-        sources = [nbio.remove_markers(c.source) for c in nb.cells if c.cell_type == "code"]
-        _REFERENCES[key] = ReferenceNamespace(sources, files=rubric.files)
+        sources = reference_sources(rubric)
+        main = ReferenceNamespace(sources, files=rubric.files)
+        variants = [
+            (v, ReferenceNamespace([*sources, v.source], files=rubric.files, prefix=f"{v.name}:"))
+            for v in rubric.variants
+        ]
+        _REFERENCES[key] = ReferenceSet(main, variants, rubric.returns)
     return _REFERENCES[key]
 
 

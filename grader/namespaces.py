@@ -28,7 +28,7 @@ from grader.errors import MissingName, RubricError, StudentError
 from grader.sandbox import codec, kernel_side
 from grader.sandbox.codec import HandleRef
 
-__all__ = ["Instance", "Namespace", "RecordedNamespace", "ReferenceNamespace", "StudentNamespace", "request_key"]
+__all__ = ["Instance", "Namespace", "RecordedNamespace", "ReferenceNamespace", "ReferenceSet", "StudentNamespace", "request_key"]
 
 
 def request_key(req: dict[str, Any]) -> str:
@@ -127,10 +127,12 @@ class ReferenceNamespace(Namespace):
 
     label = "the reference"
 
-    def __init__(self, sources: list[str], *, files: dict[str, bytes] | None = None) -> None:
+    def __init__(self, sources: list[str], *, files: dict[str, bytes] | None = None,
+                 prefix: str = "") -> None:
         import tempfile
 
         self.recorder: dict[str, Any] | None = None  # set to a dict to keep every reply
+        self.prefix = prefix  # distinguishes a variant's recorded replies from the reference's
         self.ns: dict[str, Any] = {"__name__": "__reference__"}
         self.handles: dict[int, Any] = {}
         self.memo: dict[str, dict[str, Any]] = {}
@@ -160,8 +162,28 @@ class ReferenceNamespace(Namespace):
             if key is not None and len(self.handles) == before:
                 self.memo[key] = reply
         if self.recorder is not None:
-            self.recorder[request_key(req)] = reply
+            self.recorder[self.prefix + request_key(req)] = reply
         return _interpret_local(reply, what)
+
+
+class RecordedNamespace(Namespace):
+    """Replays replies recorded from the reference (the public tests' expected values)."""
+
+    label = "the expected values"
+
+    def __init__(self, replies: dict[str, Any], *, source: str, prefix: str = "") -> None:
+        self.replies = replies
+        self.source = source
+        self.prefix = prefix
+
+    def _request(self, req: dict[str, Any], what: str) -> Any:
+        key = self.prefix + request_key(req)
+        if key not in self.replies:
+            raise RubricError(
+                f"no stored expected value for {what} in {self.source}; the public tests and "
+                "their expected values are out of step: regenerate them with `grader generate`"
+            )
+        return _interpret_local(self.replies[key], what)
 
 
 @contextlib.contextmanager
@@ -183,3 +205,31 @@ def _quiet():  # type: ignore[no-untyped-def]
         warnings.simplefilter("ignore")
         yield
 
+
+
+class ReferenceSet(Namespace):
+    """The ``reference`` fixture: the reference plus its accepted readings and known mistakes.
+
+    It behaves as the main reference; ``expect`` also asks ``variants_for(name)``.
+    """
+
+    label = "the reference"
+
+    def __init__(self, main: Namespace, variants: list[tuple[Any, Namespace]], returns: dict[str, Any]) -> None:
+        self.main = main
+        self.variants = variants
+        self.returns = returns
+
+    def begin_test(self) -> None:
+        self.main.begin_test()
+        for _spec, ns in self.variants:
+            ns.begin_test()
+
+    def _request(self, req: dict[str, Any], what: str) -> Any:
+        return self.main._request(req, what)
+
+    def _wrap(self, value: Any) -> Any:
+        return self.main._wrap(value)
+
+    def variants_for(self, name: str) -> list[tuple[Any, Namespace]]:
+        return [(spec, ns) for spec, ns in self.variants if name in spec.functions]

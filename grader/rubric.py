@@ -50,7 +50,65 @@ KEYS: dict[str, tuple[type, Any, str]] = {
     "kernel": (dict, {}, "files: data files put beside the notebook; serve_urls: URL -> file served offline"),
     "tasks": (list, None, "[[tasks]] name, title, points"),
     "extra_notebooks": (list, [], "other reference notebooks graded with their own tests (e.g. written.ipynb)"),
+    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit, functions, file, title, hint"),
+    "returns": (dict, {}, "[returns.NAME] how results are unpacked: by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
 }
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """A mutation of the reference: an accepted reading (credit 1) or a named mistake."""
+
+    name: str
+    kind: str  # accepted | mistake
+    credit: float
+    functions: tuple[str, ...]
+    file: str
+    title: str
+    hint: str
+    source: str
+
+
+def _variants(raw: list[Any], path: Path, toml_path: Path) -> list[VariantSpec]:
+    out = []
+    for i, v in enumerate(raw):
+        where = f"{toml_path}: variants[{i}]"
+        if not isinstance(v, dict):
+            raise RubricError(f"{where} must be a table")
+        missing = {"name", "kind", "functions", "file"} - set(v)
+        if missing:
+            raise RubricError(f"{where} is missing {', '.join(sorted(missing))}")
+        kind = v["kind"]
+        if kind not in ("accepted", "mistake"):
+            raise RubricError(f"{where}: kind must be 'accepted' or 'mistake', got {kind!r}")
+        credit = float(v.get("credit", 1.0 if kind == "accepted" else 0.0))
+        if not 0.0 <= credit <= 1.0:
+            raise RubricError(f"{where}: credit must be between 0 and 1")
+        f = path / v["file"]
+        if not f.is_file():
+            raise RubricError(f"{where}: file {f} not found")
+        out.append(VariantSpec(
+            name=str(v["name"]), kind=kind, credit=credit, functions=tuple(v["functions"]),
+            file=str(v["file"]), title=str(v.get("title", v["name"])), hint=str(v.get("hint", "")),
+            source=f.read_text(encoding="utf-8"),
+        ))
+    if len({x.name for x in out}) != len(out):
+        raise RubricError(f"{toml_path}: duplicate variant names")
+    return out
+
+
+def _returns(raw: dict[str, Any], toml_path: Path) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in raw.items():
+        if not isinstance(spec, dict):
+            raise RubricError(f"{toml_path}: returns.{name} must be a table")
+        by_arity = {int(k): list(v) for k, v in spec.get("by_arity", {}).items()}
+        shapes = dict(spec.get("shapes", {}))
+        for part, rule in shapes.items():
+            if rule not in ("exact", "squeeze", "broadcast"):
+                raise RubricError(f"{toml_path}: returns.{name}.shapes.{part} must be exact, squeeze or broadcast")
+        out[name] = {"by_arity": by_arity, "shapes": shapes, "shape": spec.get("shape", "exact")}
+    return out
 
 
 @dataclass
@@ -90,6 +148,8 @@ class Rubric:
     public_only: bool = False
     expected: dict[str, Any] | None = None
     digest: str = ""
+    variants: list[VariantSpec] = field(default_factory=list)
+    returns: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:
@@ -191,7 +251,7 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         expected = json.loads((path / "expected.json").read_text(encoding="utf-8"))
     digest = hashlib.sha256()
     for f in sorted(path.rglob("*")):
-        if f.is_file() and f.suffix in (".toml", ".py", ".json") and "__pycache__" not in f.parts:
+        if f.is_file() and f.suffix in (".toml", ".py", ".json", ".ipynb") and "__pycache__" not in f.parts:
             digest.update(str(f.relative_to(path)).encode() + b"\0" + f.read_bytes())
     return Rubric(
         path=path, assignment=vals["assignment"], version=vals["version"], title=vals["title"],
@@ -200,6 +260,7 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         seed=vals["seed"], solution=vals["solution"], notebook=vals["notebook"] or f"{vals['assignment']}.ipynb",
         files=files, serve_urls=serve, public_only=public_only, expected=expected,
         digest=digest.hexdigest()[:16],
+        variants=_variants(vals["variants"], path, toml_path), returns=_returns(vals["returns"], toml_path),
     )
 
 

@@ -38,7 +38,10 @@ def score_tests(outcomes: Sequence[dict[str, Any]], tasks: Iterable[TaskSpec]) -
         scored.append(out)
     totals = []
     for t in tasks:
-        got = sum(s["score"] for s in scored if s["task"] == t.name)
+        # from the unrounded shares, so a task fully earned is exactly its points
+        w = weights.get(t.name, 0.0)
+        earned = sum(o["weight"] * max(0.0, min(1.0, o["fraction"])) for o in outcomes if o["task"] == t.name)
+        got = t.points * earned / w if w else 0.0
         totals.append({"name": t.name, "title": t.title, "score": _r(got), "max_score": _r(t.points)})
     return scored, totals
 

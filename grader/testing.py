@@ -22,8 +22,8 @@ from grader.checks.compare import Mismatch, compare
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
-    "Failed", "PartialCredit", "close", "credit", "diagnose", "fail", "hidden", "parametrize",
-    "points", "task", "timeout", "tolerance",
+    "Failed", "PartialCredit", "close", "credit", "diagnose", "expect", "expect_global", "fail",
+    "hidden", "note", "parametrize", "points", "task", "timeout", "tolerance",
 ]
 
 
@@ -91,11 +91,13 @@ def _id(v: Any) -> str:
 class Failed(AssertionError):
     """A check failed; ``str()`` is the one-line explanation shown to the student."""
 
-    def __init__(self, message: str, mismatch: Mismatch | None = None, *, got: Any = None, want: Any = None) -> None:
+    def __init__(self, message: str, mismatch: Mismatch | None = None, *, got: Any = None,
+                 want: Any = None, call: str = "") -> None:
         super().__init__(message)
         self.mismatch = mismatch
         self.got = got
         self.want = want
+        self.call = call
 
 
 class PartialCredit(Exception):
@@ -156,3 +158,93 @@ def credit(fraction: float, mistake: str, hint: str) -> None:
     """Stop the test here with ``fraction`` of its points for a named, known mistake."""
     diagnose(mistake, hint)
     raise PartialCredit(fraction, mistake, hint)
+
+
+# --- judging against the reference, its accepted readings and its known mistakes ---------
+
+_NOT_RETURNED = object()
+
+
+def _describe_call(name: str, args: tuple[Any, ...], with_globals: dict[str, Any] | None) -> str:
+    from grader.checks.compare import describe_value
+
+    text = f"{name}(" + ", ".join(describe_value(a, 60) for a in args) + ")"
+    if with_globals:
+        text += " with " + ", ".join(f"{k} = {describe_value(v, 60)}" for k, v in with_globals.items())
+    return text
+
+
+def _pick(raw: Any, name: str, spec: dict[str, Any], part: str | None) -> Any:
+    """Take ``part`` out of a result according to the rubric's ``[returns.NAME]``."""
+    by_arity: dict[int, list[str]] = spec.get("by_arity", {})
+    if not by_arity or part is None:
+        return raw
+    if isinstance(raw, (tuple, list)) and len(raw) in by_arity:
+        names = by_arity[len(raw)]
+        return raw[names.index(part)] if part in names else _NOT_RETURNED
+    forms = " or ".join(f"({', '.join(v)})" for _k, v in sorted(by_arity.items(), reverse=True))
+    got = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else f"a single {type(raw).__name__}"
+    raise Failed(f"{name} returned {got}; expected {forms}")
+
+
+def _judge(name: str, part: str | None, call_text: str, got_raw: Any, want_raw: Any,
+           alternatives: list[tuple[Any, Callable[[], Any]]], spec: dict[str, Any],
+           rtol: float | None, atol: float | None, shape: str | None) -> Any:
+    c = _current()
+    rtol = c.rtol if rtol is None else rtol
+    atol = c.atol if atol is None else atol
+    shape = shape or spec.get("shapes", {}).get(part or "", spec.get("shape", "exact"))
+    label = f"{name} → {part}" if part else name
+    got = _pick(got_raw, name, spec, part)
+    if got is _NOT_RETURNED:
+        n = len(got_raw)
+        note(f"{label}: not part of the accepted {n}-value form ({', '.join(spec['by_arity'][n])}); not checked")
+        return None
+    want = _pick(want_raw, name, spec, part)
+    m = compare(got, want, rtol=rtol, atol=atol, shape=shape)
+    if m is None:
+        return got
+    # ordered: accepted readings first, then named mistakes
+    for vspec, produce in sorted(alternatives, key=lambda a: a[0].kind != "accepted"):
+        try:
+            alt = _pick(produce(), name, spec, part)
+        except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
+            continue
+        if alt is _NOT_RETURNED or compare(got, alt, rtol=rtol, atol=atol, shape=shape) is not None:
+            continue
+        if vspec.kind == "accepted":
+            diagnose(vspec.name, vspec.hint or vspec.title, kind="accepted")
+            note(f"{label}: recognised reading '{vspec.title}', accepted")
+            return got
+        if vspec.credit > 0:
+            credit(vspec.credit, vspec.name, vspec.hint or vspec.title)
+        diagnose(vspec.name, vspec.hint or vspec.title)
+        raise Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text)
+    raise Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text)
+
+
+def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None = None,
+           with_globals: dict[str, Any] | None = None, rtol: float | None = None,
+           atol: float | None = None, shape: str | None = None) -> Any:
+    """Call ``name(*args)`` in both and judge: the reference, then accepted readings, then
+    known mistakes (``[[variants]]``), unpacking and shape rules from ``[returns.NAME]``.
+    Returns the student's (unpacked) value when it is accepted."""
+    call_text = _describe_call(name, args, with_globals)
+    got_raw = student.call(name, *args, with_globals=with_globals)
+    want_raw = reference.call(name, *args, with_globals=with_globals)
+    spec = getattr(reference, "returns", {}).get(name, {})
+    alts = [
+        (vspec, (lambda ns=ns: ns.call(name, *args, with_globals=with_globals)))
+        for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)
+    ]
+    return _judge(name, part, call_text, got_raw, want_raw, alts, spec, rtol, atol, shape)
+
+
+def expect_global(student: Any, reference: Any, name: str, *, part: str | None = None,
+                  rtol: float | None = None, atol: float | None = None, shape: str | None = None) -> Any:
+    """Judge the global ``name`` left by the notebook (e.g. trained weights)."""
+    got_raw = student.get(name)
+    want_raw = reference.get(name)
+    spec = getattr(reference, "returns", {}).get(name, {})
+    alts = [(vspec, (lambda ns=ns: ns.get(name))) for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)]
+    return _judge(name, part, f"the global {name} after the notebook ran", got_raw, want_raw, alts, spec, rtol, atol, shape)

@@ -117,7 +117,8 @@ class Encoder:
             else:
                 return {"t": "opaque", "type": "numpy.ndarray[%s]" % arr.dtype.str, "repr": _short_repr(arr)}
         self._count(int(arr.size))
-        arr = np.ascontiguousarray(arr)
+        # not ascontiguousarray: it turns 0-d arrays (NumPy scalars) into shape (1,)
+        arr = arr.copy(order="C")
         dt = arr.dtype.newbyteorder("<") if arr.dtype.byteorder == ">" else arr.dtype
         data = arr.astype(dt, copy=False).tobytes()
         return {"t": "nd", "dtype": dt.str, "shape": list(arr.shape), "b64": _base64.b64encode(data).decode("ascii")}
