@@ -21,7 +21,7 @@ from grader import rubric as rubric_mod
 from grader.config import Limits
 from grader.errors import GraderError, NotebookError, RubricError, SandboxError
 from grader.namespaces import RecordedNamespace, ReferenceNamespace, ReferenceSet, StudentNamespace
-from grader.runner import run_tests
+from grader.runner import not_run, run_tests
 from grader.scoring import score_tests, total
 
 RESULT_SCHEMA = 1
@@ -143,11 +143,7 @@ def grade_notebook(
                 executed_out.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, executed_out)
     except SandboxError as exc:
-        outcomes = [
-            {"name": i.name, "task": i.task, "weight": i.weight, "visibility": i.visibility, "status": "error",
-             "fraction": 0.0, "message": "not run: the kernel could not be started", "diagnoses": [], "notes": []}
-            for i in rubric.items
-        ]
+        outcomes = not_run(rubric, "not run: the kernel could not be started")
         result.update(status="crashed", reason=str(exc))
         return _finish(result, rubric, outcomes, t0)
     cells = [c.to_dict() for c in report.cells if c.status != "ok"]
@@ -158,11 +154,7 @@ def grade_notebook(
 
 
 def _finish_invalid(result: dict[str, Any], rubric: rubric_mod.Rubric, reason: str, t0: float) -> dict[str, Any]:
-    outcomes = [
-        {"name": i.name, "task": i.task, "weight": i.weight, "visibility": i.visibility, "status": "error",
-         "fraction": 0.0, "message": "not run: the notebook could not be read", "diagnoses": [], "notes": []}
-        for i in rubric.items
-    ]
+    outcomes = not_run(rubric, "not run: the notebook could not be read")
     result.update(status="invalid", reason=reason)
     return _finish(result, rubric, outcomes, t0)
 

@@ -52,8 +52,7 @@ _PAGE = 200  # rows fetched per query while streaming results()
 _T = TypeVar("_T")
 
 
-class GradebookError(Exception):
-    """The gradebook cannot be opened, read or written; the message says what to do."""
+from grader.errors import GradebookError  # noqa: E402 - kept here beside its users
 
 
 _SCHEMA = """

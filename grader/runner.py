@@ -50,12 +50,27 @@ def run_tests(rubric: Rubric, *, student: Any, reference: Any, budget: float | N
     return outcomes
 
 
+def _details(exc: testing.Failed) -> dict[str, Any]:
+    """Input, expected, got and the first differing element, for the report."""
+    from grader.checks.compare import describe_value
+
+    d: dict[str, Any] = {}
+    if exc.call:
+        d["call"] = exc.call
+    if exc.mismatch is not None:
+        d["expected"] = describe_value(exc.want, 300)
+        d["got"] = describe_value(exc.got, 300)
+        if exc.mismatch.index is not None:
+            d["first_difference"] = list(exc.mismatch.index)
+    return d
+
+
 def _outcome(item: TestItem, status: str, fraction: float, message: str,
              diagnoses: list[dict[str, Any]] | None = None, notes: list[str] | None = None) -> dict[str, Any]:
     return {
         "name": item.name, "task": item.task, "weight": item.weight, "visibility": item.visibility,
         "status": status, "fraction": fraction, "message": message,
-        "diagnoses": diagnoses or [], "notes": notes or [],
+        "diagnoses": diagnoses or [], "notes": notes or [], "details": {},
     }
 
 
@@ -78,7 +93,9 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
         except testing.PartialCredit as pc:
             return _outcome(item, "failed", pc.fraction, f"{pc.mistake}: {pc.hint}", ctx.diagnoses, ctx.notes)
         except testing.Failed as exc:
-            return _outcome(item, "failed", 0.0, str(exc), ctx.diagnoses, ctx.notes)
+            out = _outcome(item, "failed", 0.0, str(exc), ctx.diagnoses, ctx.notes)
+            out["details"] = _details(exc)
+            return out
         except AssertionError as exc:
             return _outcome(item, "failed", 0.0, str(exc) or _assert_source(exc), ctx.diagnoses, ctx.notes)
         except StudentCodeProblem as exc:
@@ -104,3 +121,8 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
         return _outcome(item, "passed", 1.0, "", ctx.diagnoses, ctx.notes)
     finally:
         testing._ctx.reset(token)  # noqa: SLF001
+
+
+def not_run(rubric: Rubric, message: str, status: str = "error") -> list[dict[str, Any]]:
+    """Outcomes for every test when the notebook could not be graded at all."""
+    return [_outcome(item, status, 0.0, message) for item in rubric.items]

@@ -1,0 +1,202 @@
+"""The ``grader`` command: a thin layer over ``grader.api`` and ``grader.batch``.
+
+Exit codes: 0 every graded test passed (``check --ci``: the score reached the pass mark),
+1 some test failed, 2 bad usage, an unreadable notebook or a broken rubric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from grader.config import Limits, parse_limit_args
+from grader.errors import GraderError, UsageError
+
+EXAMPLES = {
+    "check": "grader check week3.ipynb\n  grader check week3.ipynb --html report.html --json result.json\n  grader check --ci week3.ipynb --junit junit.xml --summary summary.md",
+    "grade": "grader grade submissions/ --out out/\n  grader grade submissions/ --out out/ -j 2 --roster roster.csv\n  grader grade submissions/ --out out/ --dask tcp://scheduler:8786",
+    "export": "grader export out/ --format csv\n  grader export out/ --format gradescope --to gradescope/",
+    "generate": "grader generate week3_nn_basic",
+    "validate": "grader validate week3_nn_basic",
+}
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--assignment", help="assignment id (default: the only one in rubrics/ or assignments/)")
+    p.add_argument("--rubric", type=Path, help="rubric folder (rubrics/<a> or assignments/<a>) instead of looking it up")
+    p.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits"], default="auto",
+                   help="isolation: auto (bubblewrap when it works, else resource limits only), bwrap (required), rlimits")
+    p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a sandbox limit, e.g. --limit call_timeout=5 (names below)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader",
+        description="Sandboxed grader for the week-3 neural-network notebooks (gates, activations, forward, backprop, perceptron).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  " + "\n  ".join(v.split("\n")[0] for v in EXAMPLES.values()),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    fmt = argparse.RawDescriptionHelpFormatter
+    limits_help = "limits (rubric defaults, overridable with --limit):\n" + Limits.help()
+
+    p = sub.add_parser("check", help="self-check one notebook against the public tests", formatter_class=fmt,
+                       description="Run the public tests on your notebook, as a student would before handing in.",
+                       epilog="examples:\n  " + EXAMPLES["check"] + "\n\n" + limits_help)
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--json", type=Path, help="write the result as JSON")
+    p.add_argument("--html", type=Path, help="write an HTML report")
+    p.add_argument("--ci", action="store_true", help="CI mode: exit 0 when the score reaches the pass mark, else 1")
+    p.add_argument("--junit", type=Path, help="write JUnit XML (for CI)")
+    p.add_argument("--summary", type=Path, help="write a Markdown summary (for a CI job summary)")
+    p.add_argument("--lang", choices=["ko", "en"], help="language of the report (default: the rubric's, Korean)")
+    _add_common(p)
+
+    p = sub.add_parser("grade", help="grade every notebook under folders into an output folder", formatter_class=fmt,
+                       description="Grade a class: per-student JSON and HTML, an SQLite gradebook and grades.csv in OUT. "
+                                   "Reruns skip submissions already graded with the same content and rubric version.",
+                       epilog="examples:\n  " + EXAMPLES["grade"] + "\n\n" + limits_help)
+    p.add_argument("submissions", type=Path, nargs="+", help="folders (one sub-folder or file per student) or .ipynb files")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created; holds gradebook.sqlite)")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+    p.add_argument("--regrade", action="store_true", help="grade again even what the gradebook has")
+    p.add_argument("--roster", type=Path, help="CSV with columns path,student mapping submissions to student ids")
+    p.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster, e.g. tcp://scheduler:8786")
+    _add_common(p)
+
+    p = sub.add_parser("export", help="write CSV, Gradescope or JUnit files from a gradebook", formatter_class=fmt,
+                       epilog="examples:\n  " + EXAMPLES["export"])
+    p.add_argument("out", type=Path, help="the output folder of `grader grade` (holds gradebook.sqlite)")
+    p.add_argument("--format", choices=["csv", "gradescope", "junit"], required=True)
+    p.add_argument("--to", type=Path, help="where to write (default: inside the output folder)")
+    p.add_argument("--assignment", help="only this assignment")
+
+    p = sub.add_parser("generate", help="write the student notebook, public tests and expected values", formatter_class=fmt,
+                       epilog="examples:\n  " + EXAMPLES["generate"])
+    p.add_argument("assignment")
+
+    p = sub.add_parser("validate", help="prove the rubric: reference 100, blank 0, fixtures as expected", formatter_class=fmt,
+                       epilog="examples:\n  " + EXAMPLES["validate"])
+    p.add_argument("assignment")
+    p.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits"], default="auto")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(COMMANDS[args.command](args))
+    except GraderError as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130
+
+
+def _limits(args: argparse.Namespace, rubric: Any) -> Limits:
+    over = parse_limit_args(args.limit)
+    return rubric.limits.override(over, source="command line") if over else rubric.limits
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from grader import api
+    from grader.errors import NotebookError
+    from grader.notebook import load
+    from grader.report import exports, html, terminal
+
+    if not args.notebook.is_file():
+        raise UsageError(f"{args.notebook} not found; pass the path of your .ipynb file")
+    try:
+        load(args.notebook)
+    except NotebookError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 2
+    rb = api.load_rubric(assignment=args.assignment, rubric=args.rubric, public=True)
+    rb.items = [i for i in rb.items if i.visibility == "public"]
+    result = api.grade_notebook(args.notebook, rb, submission=args.notebook.name, sandbox=args.sandbox, limits=_limits(args, rb))
+    lang = args.lang or rb.language
+    terminal.print_result(result, lang=lang)
+    if args.json:
+        args.json.write_text(api.result_json(result), encoding="utf-8")
+    if args.html:
+        html.write(result, args.html, lang=lang, public_only=True)
+        print(f"HTML: {args.html}")
+    if args.junit:
+        exports.write_junit([result], args.junit)
+    if args.summary:
+        exports.write_markdown_summary(result, args.summary, lang=lang)
+    if args.ci:
+        return 0 if result["score"] >= rb.pass_mark else 1
+    return 0 if all(t["status"] == "passed" for t in result["tests"]) else 1
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from grader import api, batch
+    from grader.report import terminal
+
+    rb = api.load_rubric(assignment=args.assignment, rubric=args.rubric)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("-j must be at least 1")
+    over = parse_limit_args(args.limit)
+    if over:
+        rb.limits.override(over, source="command line")  # validate early
+    with terminal.BatchProgress() as prog:
+        summary = batch.grade(
+            args.submissions, args.out, rubric=rb, jobs=args.jobs, regrade=args.regrade, roster=args.roster,
+            sandbox=args.sandbox, limit_overrides=over, dask=args.dask, progress=prog.update,
+        )
+    terminal.print_summary(summary, args.out)
+    if summary.interrupted:
+        return 130
+    return 1 if summary.any_failed_test else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from grader.gradebook import Gradebook
+    from grader.report import exports
+
+    db = args.out / "gradebook.sqlite"
+    if not db.is_file():
+        raise UsageError(f"{db} not found; run `grader grade SUBMISSIONS --out {args.out}` first")
+    with Gradebook(db) as gb:
+        results = gb.results(assignment=args.assignment)
+        if args.format == "csv":
+            paths = exports.write_csv(results, args.to or args.out / "grades.csv")
+        elif args.format == "gradescope":
+            paths = exports.write_gradescope(results, args.to or args.out / "gradescope")
+        else:
+            paths = exports.write_junit(results, args.to or args.out / "junit.xml")
+    print(f"wrote {len(paths)} file(s): {paths[0].parent if len(paths) > 1 else paths[0]}" if paths else "nothing to export")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from grader import authoring
+
+    written = authoring.generate(args.assignment)
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from grader import authoring
+
+    report = authoring.validate(args.assignment, sandbox=args.sandbox, echo=print)
+    print(json.dumps(report["summary"], ensure_ascii=False))
+    return 0 if report["ok"] else 1
+
+
+COMMANDS = {"check": cmd_check, "grade": cmd_grade, "export": cmd_export, "generate": cmd_generate, "validate": cmd_validate}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
