@@ -184,6 +184,30 @@ def load_rubric(*, assignment: str | None = None, rubric: Path | None = None, pu
     return rubric_mod.load(path, public_only=public_only)
 
 
+def guess_assignment(notebook: Path, *, public: bool = True) -> str | None:
+    """The assignment a notebook is for: its ``grader`` metadata, else the rubrics' file globs."""
+    try:
+        meta = json.loads(notebook.read_text(encoding="utf-8-sig")).get("metadata", {})
+        name = meta.get("grader", {}).get("assignment")
+        if isinstance(name, str) and name:
+            return name
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        base = rubric_mod.find_root() / ("assignments" if public else "rubrics")
+    except RubricError:
+        return None
+    hits = []
+    for toml in sorted(base.glob("*/rubric.toml")):
+        try:
+            rb = rubric_mod.load(toml.parent, public_only=True)
+        except RubricError:
+            continue
+        if rb.grades_file(notebook.name):
+            hits.append(rb.assignment)
+    return hits[0] if len(hits) == 1 else None
+
+
 def check(notebook: Path, *, assignment: str | None = None, rubric: Path | None = None,
           sandbox: str = "auto", limits: Limits | None = None) -> dict[str, Any]:
     """Student self-check: public tests only, expected values from the assignment bundle."""

@@ -50,8 +50,11 @@ class Summary:
         return sum(self.by_status.values())
 
 
-def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
-    """Yield ``(file, submission)`` for every notebook under ``paths``, in a stable order."""
+def discover(paths: list[Path], accept: Callable[[str], bool] = lambda name: True) -> Iterator[tuple[Path, str]]:
+    """Yield ``(file, submission)`` for every notebook under ``paths``, in a stable order.
+
+    Files named on the command line are always taken; inside folders, ``accept(file name)``
+    picks the notebooks of this assignment (the rubric's match/exclude globs)."""
     for root in paths:
         if not root.exists():
             raise UsageError(f"{root} does not exist; pass a folder of submissions or .ipynb files")
@@ -62,7 +65,7 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, str]]:
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
             for name in filenames:
-                if name.endswith(".ipynb") and not name.startswith("."):
+                if name.endswith(".ipynb") and not name.startswith(".") and accept(name):
                     p = Path(dirpath) / name
                     found.append((p, unicodedata.normalize("NFC", p.relative_to(root).as_posix())))
         yield from sorted(found, key=lambda x: x[1])
@@ -123,7 +126,10 @@ def grade_job(job: Job) -> dict[str, Any]:
         )
     except Exception as exc:  # noqa: BLE001 - invariant: every submission gets a result
         result = crashed_result(rb, job, f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); please report it")
-    write_outputs(result, target, lang=rb.language)
+    try:
+        write_outputs(result, target, lang=rb.language)
+    except Exception as exc:  # noqa: BLE001 - a report that fails must not lose the grade
+        result.setdefault("report_error", f"{type(exc).__name__}: {str(exc)[:200]}")
     return result
 
 
@@ -163,6 +169,7 @@ def grade(
     limit_overrides: dict[str, Any] | None = None,
     dask: str | None = None,
     progress: Callable[[int, int, dict[str, Any] | None], None] | None = None,
+    accept_all: bool = False,
 ) -> Summary:
     """Grade every notebook under ``paths`` into ``out``; see the module docstring."""
     t0 = time.perf_counter()
@@ -171,7 +178,7 @@ def grade(
     summary = Summary()
     todo: list[Job] = []
     with Gradebook(out / "gradebook.sqlite") as gb:
-        for path, submission in discover(paths):
+        for path, submission in discover(paths, (lambda n: True) if accept_all else rubric.grades_file):
             summary.total += 1
             student = names.get(submission) or api.student_id(submission)
             sha = _sha(path)

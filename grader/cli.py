@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  " + EXAMPLES["validate"])
     p.add_argument("assignment")
     p.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits"], default="auto")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+    p.add_argument("--update", action="store_true",
+                   help="write the measured scores into the fixtures' MANIFEST.toml as expected_score (review the diff!)")
     return parser
 
 
@@ -120,7 +123,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     except NotebookError as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
-    rb = api.load_rubric(assignment=args.assignment, rubric=args.rubric, public=True)
+    assignment = args.assignment or (None if args.rubric else api.guess_assignment(args.notebook))
+    rb = api.load_rubric(assignment=assignment, rubric=args.rubric, public=True)
     rb.items = [i for i in rb.items if i.visibility == "public"]
     result = api.grade_notebook(args.notebook, rb, submission=args.notebook.name, sandbox=args.sandbox, limits=_limits(args, rb))
     lang = args.lang or rb.language
@@ -191,8 +195,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from grader import authoring
 
-    report = authoring.validate(args.assignment, sandbox=args.sandbox, echo=print)
+    report = authoring.validate(args.assignment, sandbox=args.sandbox, jobs=args.jobs, echo=print, all_fixtures=args.update)
     print(json.dumps(report["summary"], ensure_ascii=False))
+    if args.update:
+        path = authoring.update_manifest_scores(args.assignment, [c for c in report["checks"] if not c["name"].startswith("_")])
+        print(f"updated {path}")
+        return 0
     return 0 if report["ok"] else 1
 
 

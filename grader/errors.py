@@ -69,7 +69,7 @@ class StudentError(StudentCodeProblem):
         self.exc_type = exc_type
         self.exc_message = message
         self.traceback = traceback
-        super().__init__(f"{what} raised {exc_type}: {message}".rstrip(": "))
+        super().__init__(f"{what} raised {exc_type}: {message}" if message else f"{what} raised {exc_type}")
 
 
 class CallTimeout(StudentCodeProblem):

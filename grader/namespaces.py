@@ -219,6 +219,7 @@ class ReferenceSet(Namespace):
         self.main = main
         self.variants = variants
         self.returns = returns
+        self.eager = False
 
     def begin_test(self) -> None:
         self.main.begin_test()

@@ -50,6 +50,9 @@ KEYS: dict[str, tuple[type, Any, str]] = {
     "kernel": (dict, {}, "files: data files put beside the notebook; serve_urls: URL -> file served offline"),
     "tasks": (list, None, "[[tasks]] name, title, points"),
     "extra_notebooks": (list, [], "other reference notebooks graded with their own tests (e.g. written.ipynb)"),
+    "match": (list, ["*.ipynb"], "file-name globs of the notebooks this rubric grades in a folder"),
+    "exclude": (list, [], "file-name globs to skip (e.g. another assignment's notebooks)"),
+    "fixtures": (str, "", "folder of fixture notebooks with a MANIFEST.toml, for `grader validate` (relative to the rubric)"),
     "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit, functions, file, title, hint"),
     "returns": (dict, {}, "[returns.NAME] how results are unpacked: by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
 }
@@ -69,7 +72,7 @@ class VariantSpec:
     source: str
 
 
-def _variants(raw: list[Any], path: Path, toml_path: Path) -> list[VariantSpec]:
+def _variants(raw: list[Any], path: Path, toml_path: Path, public_only: bool = False) -> list[VariantSpec]:
     out = []
     for i, v in enumerate(raw):
         where = f"{toml_path}: variants[{i}]"
@@ -85,12 +88,12 @@ def _variants(raw: list[Any], path: Path, toml_path: Path) -> list[VariantSpec]:
         if not 0.0 <= credit <= 1.0:
             raise RubricError(f"{where}: credit must be between 0 and 1")
         f = path / v["file"]
-        if not f.is_file():
+        if not f.is_file() and not public_only:  # the student bundle replays recorded replies instead
             raise RubricError(f"{where}: file {f} not found")
         out.append(VariantSpec(
             name=str(v["name"]), kind=kind, credit=credit, functions=tuple(v["functions"]),
             file=str(v["file"]), title=str(v.get("title", v["name"])), hint=str(v.get("hint", "")),
-            source=f.read_text(encoding="utf-8"),
+            source=f.read_text(encoding="utf-8") if f.is_file() else "",
         ))
     if len({x.name for x in out}) != len(out):
         raise RubricError(f"{toml_path}: duplicate variant names")
@@ -150,6 +153,18 @@ class Rubric:
     digest: str = ""
     variants: list[VariantSpec] = field(default_factory=list)
     returns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    match: list[str] = field(default_factory=lambda: ["*.ipynb"])
+    exclude: list[str] = field(default_factory=list)
+    fixtures: str = ""
+
+    def grades_file(self, name: str) -> bool:
+        """Whether a notebook file name is for this rubric (``match``/``exclude`` globs)."""
+        import fnmatch
+
+        low = name.lower()
+        return any(fnmatch.fnmatch(low, g.lower()) for g in self.match) and not any(
+            fnmatch.fnmatch(low, g.lower()) for g in self.exclude
+        )
 
     @property
     def max_score(self) -> float:
@@ -260,7 +275,8 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         seed=vals["seed"], solution=vals["solution"], notebook=vals["notebook"] or f"{vals['assignment']}.ipynb",
         files=files, serve_urls=serve, public_only=public_only, expected=expected,
         digest=digest.hexdigest()[:16],
-        variants=_variants(vals["variants"], path, toml_path), returns=_returns(vals["returns"], toml_path),
+        variants=_variants(vals["variants"], path, toml_path, public_only), returns=_returns(vals["returns"], toml_path),
+        match=[str(g) for g in vals["match"]], exclude=[str(g) for g in vals["exclude"]], fixtures=vals["fixtures"],
     )
 
 

@@ -91,7 +91,7 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
         try:
             item.func(**kwargs)
         except testing.PartialCredit as pc:
-            return _outcome(item, "failed", pc.fraction, f"{pc.mistake}: {pc.hint}", ctx.diagnoses, ctx.notes)
+            return _outcome(item, "failed", pc.fraction, pc.hint, ctx.diagnoses, ctx.notes)
         except testing.Failed as exc:
             out = _outcome(item, "failed", 0.0, str(exc), ctx.diagnoses, ctx.notes)
             out["details"] = _details(exc)
@@ -101,10 +101,7 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
         except StudentCodeProblem as exc:
             msg = str(exc)
             if isinstance(exc, StudentError) and exc.traceback:
-                last = [ln.strip() for ln in "".join(exc.traceback).splitlines() if ln.strip()]
-                where = next((ln for ln in reversed(last) if ln.startswith(("File", "Cell In", "Input In"))), "")
-                if where:
-                    msg += f" ({where[:160]})"
+                msg += f" ({exc.traceback[-1][:200]})"
             return _outcome(item, exc.status, 0.0, msg, ctx.diagnoses, ctx.notes)
         except RubricError as exc:
             return _outcome(item, "error", 0.0, f"grader problem, tell your TA: {exc}", ctx.diagnoses, ctx.notes)

@@ -189,8 +189,14 @@ def _pick(raw: Any, name: str, spec: dict[str, Any], part: str | None) -> Any:
 
 def _judge(name: str, part: str | None, call_text: str, got_raw: Any, want_raw: Any,
            alternatives: list[tuple[Any, Callable[[], Any]]], spec: dict[str, Any],
-           rtol: float | None, atol: float | None, shape: str | None) -> Any:
+           rtol: float | None, atol: float | None, shape: str | None, eager: bool = False) -> Any:
     c = _current()
+    if eager:  # `grader generate` records every alternative's reply, matched or not
+        for _vspec, produce in alternatives:
+            try:
+                produce()
+            except Exception:  # noqa: BLE001 - a variant that does not apply
+                pass
     rtol = c.rtol if rtol is None else rtol
     atol = c.atol if atol is None else atol
     shape = shape or spec.get("shapes", {}).get(part or "", spec.get("shape", "exact"))
@@ -216,10 +222,11 @@ def _judge(name: str, part: str | None, call_text: str, got_raw: Any, want_raw: 
             diagnose(vspec.name, vspec.hint or vspec.title, kind="accepted")
             note(f"{label}: recognised reading '{vspec.title}', accepted")
             return got
-        if vspec.credit > 0:
-            credit(vspec.credit, vspec.name, vspec.hint or vspec.title)
         diagnose(vspec.name, vspec.hint or vspec.title)
-        raise Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text)
+        if vspec.credit > 0:
+            raise PartialCredit(vspec.credit, vspec.name,
+                                f"{label}: matches the known mistake '{vspec.title}' ({vspec.credit:.0%} credit)")
+        raise Failed(f"{label}: matches the known mistake '{vspec.title}'; {m.message}", m, got=got, want=want, call=call_text)
     raise Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text)
 
 
@@ -237,7 +244,8 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
         (vspec, (lambda ns=ns: ns.call(name, *args, with_globals=with_globals)))
         for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)
     ]
-    return _judge(name, part, call_text, got_raw, want_raw, alts, spec, rtol, atol, shape)
+    return _judge(name, part, call_text, got_raw, want_raw, alts, spec, rtol, atol, shape,
+                  getattr(reference, "eager", False))
 
 
 def expect_global(student: Any, reference: Any, name: str, *, part: str | None = None,
@@ -247,4 +255,5 @@ def expect_global(student: Any, reference: Any, name: str, *, part: str | None =
     want_raw = reference.get(name)
     spec = getattr(reference, "returns", {}).get(name, {})
     alts = [(vspec, (lambda ns=ns: ns.get(name))) for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)]
-    return _judge(name, part, f"the global {name} after the notebook ran", got_raw, want_raw, alts, spec, rtol, atol, shape)
+    return _judge(name, part, f"the global {name} after the notebook ran", got_raw, want_raw, alts, spec,
+                  rtol, atol, shape, getattr(reference, "eager", False))

@@ -119,8 +119,9 @@ def compare(got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-8, shap
             f"{'nan' if np.isnan(val) else 'inf'} at index {_fmt_index(idx)} where {float(wf[idx] if wf.ndim else wf):.8g} was expected",
             "nonfinite", idx,
         )
-    diff = np.abs(gf - wf)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = np.abs(gf - wf)
+    with np.errstate(invalid="ignore", over="ignore"):
         same_nonfinite = g_bad & w_bad & ((gf == wf) | (np.isnan(gf) & np.isnan(wf)))
         bad = ~((diff <= atol + rtol * np.abs(wf)) | same_nonfinite)
     if not np.any(bad):
@@ -129,7 +130,7 @@ def compare(got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-8, shap
     diff_f = np.where(bad & np.isfinite(diff), diff, -1.0)
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff_f)), diff_f.shape)) if diff_f.ndim else ()
     max_abs = float(np.max(diff_f))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rel = np.where(np.abs(wf) > 0, diff / np.abs(wf), np.inf)
     max_rel = float(np.max(np.where(bad, rel, 0)))
     n_bad, n = int(np.sum(bad)), int(bad.size)

@@ -217,16 +217,26 @@ def perform(req, ns, handles, np, own_module="__main__"):
 
 
 def _describe(exc):
+    """Exception -> plain data, with locations that do not depend on temp paths (determinism)."""
+    frames = []
     try:
-        tb = _traceback.format_exception(type(exc), exc, exc.__traceback__)
+        for fs in _traceback.extract_tb(exc.__traceback__):
+            fname = fs.filename or ""
+            if "kernel_side" in fname or fname == "<grader>":
+                continue
+            if "ipykernel_" in fname or fname.startswith("<ipython-input") or fname.startswith("<reference cell"):
+                where = "notebook cell"
+            else:
+                where = fname.rsplit("/", 1)[-1]
+            line = (fs.line or "").strip()
+            frames.append("%s, line %s, in %s%s" % (where, fs.lineno, fs.name, (": " + line[:200]) if line else ""))
     except BaseException:
-        tb = []
-    # keep only frames from the student's cells: they start at the first "<ipython-input"/"Cell In"
-    lines = [line for line in tb if "kernel_side" not in line][-12:]
+        pass
+    name = getattr(type(exc), "__name__", "Exception")
     return {
-        "type": getattr(type(exc), "__name__", "Exception")[:100],
-        "message": str_safe(exc)[:500] or _short_repr(exc),
-        "traceback": [line[:500] for line in lines],
+        "type": name[:100] if isinstance(name, str) else "Exception",
+        "message": str_safe(exc)[:500],
+        "traceback": frames[-8:],
     }
 
 

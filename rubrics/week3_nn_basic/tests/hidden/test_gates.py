@@ -19,6 +19,6 @@ def test_returns_zero_or_one(student, gate):
 
 @points(1)
 @parametrize("gate", ["AND", "NAND", "OR", "XOR"])
-@parametrize("x1, x2", [(0.0, 1.0), (1.0, 1.0)])
-def test_float_inputs(student, reference, gate, x1, x2):
-    expect(student, reference, gate, x1, x2)
+def test_float_inputs(student, reference, gate):
+    for x1, x2 in [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]:
+        expect(student, reference, gate, x1, x2)

@@ -1,12 +1,14 @@
-"""Part 1: the logic gates on their truth tables."""
+"""Part 1: the logic gates on their whole truth tables (a gate is right or it is not)."""
 
 from grader.testing import expect, parametrize, points
 
 TASK = "gates"
 
+ROWS = [(0, 0), (0, 1), (1, 0), (1, 1)]
+
 
 @points(3)
 @parametrize("gate", ["AND", "NAND", "OR", "XOR"])
-@parametrize("x1, x2", [(0, 0), (0, 1), (1, 0), (1, 1)])
-def test_truth_table(student, reference, gate, x1, x2):
-    expect(student, reference, gate, x1, x2)
+def test_truth_table(student, reference, gate):
+    for x1, x2 in ROWS:
+        expect(student, reference, gate, x1, x2)

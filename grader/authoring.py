@@ -1,0 +1,182 @@
+"""For assignment authors: ``generate`` the student bundle, ``validate`` the rubric.
+
+``generate`` writes ``assignments/<a>/``: the student notebook (solution regions replaced by
+marked blanks), the public tests, ``rubric.toml``, data files, and ``expected.json``: every
+reply of the reference (and of its accepted readings and known mistakes) that the public tests
+ask for, so ``grader check`` runs on a student's machine without the solution. Hidden tests
+and variant sources never leave ``rubrics/``.
+
+``validate`` proves the rubric on real kernels: the reference scores full marks, the blank
+scores 0 without crashing, each fixture in the rubric's MANIFEST.toml scores what it says.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+
+from grader import api
+from grader import notebook as nbio
+from grader import rubric as rubric_mod
+from grader.errors import RubricError
+from grader.namespaces import ReferenceNamespace, ReferenceSet
+from grader.runner import run_tests
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[no-redef]
+
+
+def student_notebook(rb: rubric_mod.Rubric) -> nbformat.NotebookNode:
+    """The reference with every solution region replaced by a marked blank, outputs cleared."""
+    ref = nbformat.read(rb.solution_path(), as_version=4)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+        "grader": {"assignment": rb.assignment, "rubric_version": rb.version},
+    }
+    for i, cell in enumerate(ref.cells):
+        if cell.cell_type == "code":
+            new = nbformat.v4.new_code_cell(nbio.strip_solutions(cell.source))
+        elif cell.cell_type == "markdown":
+            new = nbformat.v4.new_markdown_cell(cell.source)
+        else:
+            new = nbformat.v4.new_raw_cell(cell.source)
+        new["id"] = cell.get("id") or f"cell-{i}"
+        nb.cells.append(new)
+    return nb
+
+
+def record_expected(rb: rubric_mod.Rubric) -> dict[str, Any]:
+    """Run the public tests with the reference as the student; keep every reference reply."""
+    sources = api.reference_sources(rb)
+    recorder: dict[str, Any] = {}
+    main = ReferenceNamespace(sources, files=rb.files)
+    main.recorder = recorder
+    variants = []
+    for v in rb.variants:
+        ns = ReferenceNamespace([*sources, v.source], files=rb.files, prefix=f"{v.name}:")
+        ns.recorder = recorder
+        variants.append((v, ns))
+    reference = ReferenceSet(main, variants, rb.returns)
+    reference.eager = True  # ask every variant on every call, so all replies are recorded
+    student = ReferenceNamespace(sources, files=rb.files)
+    public = [i for i in rb.items if i.visibility == "public"]
+    outcomes = run_tests(rb, student=student, reference=reference, items=public, budget=600)
+    bad = [o for o in outcomes if o["status"] != "passed"]
+    if bad:
+        raise RubricError(
+            "the reference fails its own public test(s): "
+            + "; ".join(f"{o['name']}: {o['message'][:200]}" for o in bad[:5])
+        )
+    return dict(sorted(recorder.items()))
+
+
+def generate(assignment: str, *, root: Path | None = None) -> list[Path]:
+    root = root or rubric_mod.find_root()
+    rb = rubric_mod.load(root / "rubrics" / assignment)
+    target = root / "assignments" / assignment
+    return write_bundle(rb, target)
+
+
+def write_bundle(rb: rubric_mod.Rubric, target: Path) -> list[Path]:
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "tests" / "public").mkdir(parents=True)
+    written: list[Path] = []
+    nb_path = target / rb.notebook
+    nbformat.write(student_notebook(rb), nb_path)
+    written.append(nb_path)
+    shutil.copy(rb.path / "rubric.toml", target / "rubric.toml")
+    written.append(target / "rubric.toml")
+    for f in sorted((rb.path / "tests" / "public").glob("test_*.py")):
+        shutil.copy(f, target / "tests" / "public" / f.name)
+        written.append(target / "tests" / "public" / f.name)
+    for name, data in sorted(rb.files.items()):
+        (target / name).write_bytes(data)  # beside the notebook, where students' code reads it
+        written.append(target / name)
+    expected = record_expected(rb)
+    exp_path = target / "expected.json"
+    exp_path.write_text(json.dumps(expected, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
+    written.append(exp_path)
+    return written
+
+
+def _manifest(rb: rubric_mod.Rubric) -> tuple[Path | None, dict[str, Any]]:
+    if not rb.fixtures:
+        return None, {}
+    folder = (rb.path / rb.fixtures).resolve()
+    man = folder / "MANIFEST.toml"
+    if not man.is_file():
+        raise RubricError(f"{rb.path}/rubric.toml names fixtures {folder}, which has no MANIFEST.toml")
+    return folder, tomllib.loads(man.read_text(encoding="utf-8"))
+
+
+def validate(assignment: str, *, root: Path | None = None, sandbox: str = "auto", jobs: int | None = None,
+             echo: Callable[[str], Any] = lambda s: None, all_fixtures: bool = False) -> dict[str, Any]:
+    """Grade the reference, the blank and every fixture; compare with what they should score."""
+    from grader import batch
+
+    root = root or rubric_mod.find_root()
+    rb = rubric_mod.load(root / "rubrics" / assignment)
+    folder, manifest = _manifest(rb)
+    checks: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:
+        subs = Path(tmp) / "subs"
+        subs.mkdir()
+        ref_nb = nbformat.read(rb.solution_path(), as_version=4)
+        nbformat.write(ref_nb, subs / "_reference.ipynb")
+        nbformat.write(student_notebook(rb), subs / "_blank.ipynb")
+        expected: dict[str, float] = {"_reference": rb.max_score, "_blank": 0.0}
+        for name, entry in manifest.items():
+            if isinstance(entry, dict) and ("expected_score" in entry or all_fixtures) and folder is not None:
+                src = folder / f"{name}.ipynb"
+                if not src.is_file():
+                    raise RubricError(f"fixture {src} listed in MANIFEST.toml is missing")
+                shutil.copy(src, subs / f"{name}.ipynb")
+                expected[name] = float(entry.get("expected_score", -1.0))
+        out = Path(tmp) / "out"
+        summary = batch.grade([subs], out, rubric=rb, jobs=jobs, sandbox=sandbox, accept_all=True)
+        for name, want in sorted(expected.items()):
+            res = json.loads((batch.out_dir(out, f"{name}.ipynb") / "result.json").read_text(encoding="utf-8"))
+            ok = abs(res["score"] - want) <= 0.01 and res["status"] not in ("crashed", "invalid")
+            checks.append({"name": name, "expected": want, "score": res["score"], "status": res["status"], "ok": ok})
+            echo(f"{'ok ' if ok else 'BAD'} {name:36s} expected {want:7.2f}  got {res['score']:7.2f}  ({res['status']})")
+    ok = all(c["ok"] for c in checks)
+    return {
+        "ok": ok,
+        "checks": checks,
+        "summary": {"assignment": assignment, "notebooks": len(checks), "ok": sum(c["ok"] for c in checks),
+                    "bad": [c["name"] for c in checks if not c["ok"]], "seconds": round(summary.seconds, 1)},
+    }
+
+
+def update_manifest_scores(assignment: str, checks: list[dict[str, Any]], *, root: Path | None = None) -> Path:
+    """Write measured scores back as ``expected_score`` (after a human has read the diff)."""
+    root = root or rubric_mod.find_root()
+    rb = rubric_mod.load(root / "rubrics" / assignment)
+    folder, _ = _manifest(rb)
+    assert folder is not None
+    path = folder / "MANIFEST.toml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    scores = {c["name"]: c["score"] for c in checks}
+    out, current = [], None
+    for line in lines:
+        s = line.strip()
+        if s.startswith("[") and s.endswith("]"):
+            current = s.strip("[]").strip().strip('"')
+        if current in scores and s.startswith("expected_score"):
+            line = f"expected_score = {scores[current]}"
+            scores.pop(current)
+        out.append(line)
+        if current in scores and s.startswith("description"):
+            out.append(f"expected_score = {scores.pop(current)}")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
