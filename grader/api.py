@@ -208,6 +208,15 @@ def guess_assignment(notebook: Path, *, public: bool = True) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def all_rubrics() -> list[rubric_mod.Rubric]:
+    """Every TA rubric under rubrics/ (for grading a folder that holds several assignments)."""
+    base = rubric_mod.find_root() / "rubrics"
+    found = [rubric_mod.load(p.parent) for p in sorted(base.glob("*/rubric.toml"))]
+    if not found:
+        raise RubricError(f"no rubric found under {base}; pass --rubric")
+    return found
+
+
 def check(notebook: Path, *, assignment: str | None = None, rubric: Path | None = None,
           sandbox: str = "auto", limits: Limits | None = None) -> dict[str, Any]:
     """Student self-check: public tests only, expected values from the assignment bundle."""

@@ -216,7 +216,11 @@ def grade(
 def _export_csv(gb: Gradebook, out: Path, rubric: Any) -> None:
     from grader.report.exports import write_csv
 
-    write_csv(gb.results(assignment=rubric.assignment), out / "grades.csv", tasks=[t.name for t in rubric.tasks])
+    write_csv(gb.results(assignment=rubric.assignment), csv_path(out, rubric.assignment), tasks=[t.name for t in rubric.tasks])
+
+
+def csv_path(out: Path, assignment: str) -> Path:
+    return out / f"grades_{assignment}.csv"
 
 
 def _run_local(todo: list[Job], init_args: tuple[Any, ...], jobs: int) -> Iterator[dict[str, Any]]:

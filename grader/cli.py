@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("grade", help="grade every notebook under folders into an output folder", formatter_class=fmt,
-                       description="Grade a class: per-student JSON and HTML, an SQLite gradebook and grades.csv in OUT. "
+                       description="Grade a class: per-student JSON and HTML, an SQLite gradebook and grades_<assignment>.csv in OUT. "
                                    "Reruns skip submissions already graded with the same content and rubric version.",
                        epilog="examples:\n  " + EXAMPLES["grade"] + "\n\n" + limits_help)
     p.add_argument("submissions", type=Path, nargs="+", help="folders (one sub-folder or file per student) or .ipynb files")
@@ -147,21 +147,30 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from grader import api, batch
     from grader.report import terminal
 
-    rb = api.load_rubric(assignment=args.assignment, rubric=args.rubric)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j must be at least 1")
+    if args.assignment or args.rubric:
+        rubrics = [api.load_rubric(assignment=args.assignment, rubric=args.rubric)]
+    else:
+        rubrics = api.all_rubrics()  # each picks its own notebooks by its match/exclude globs
     over = parse_limit_args(args.limit)
-    if over:
-        rb.limits.override(over, source="command line")  # validate early
-    with terminal.BatchProgress() as prog:
-        summary = batch.grade(
-            args.submissions, args.out, rubric=rb, jobs=args.jobs, regrade=args.regrade, roster=args.roster,
-            sandbox=args.sandbox, limit_overrides=over, dask=args.dask, progress=prog.update,
-        )
-    terminal.print_summary(summary, args.out)
-    if summary.interrupted:
-        return 130
-    return 1 if summary.any_failed_test else 0
+    for rb in rubrics:
+        if over:
+            rb.limits.override(over, source="command line")  # validate early
+    failed = False
+    for rb in rubrics:
+        if len(rubrics) > 1:
+            print(f"== {rb.assignment}", file=sys.stderr)
+        with terminal.BatchProgress() as prog:
+            summary = batch.grade(
+                args.submissions, args.out, rubric=rb, jobs=args.jobs, regrade=args.regrade, roster=args.roster,
+                sandbox=args.sandbox, limit_overrides=over, dask=args.dask, progress=prog.update,
+            )
+        terminal.print_summary(summary, args.out, rb.assignment)
+        if summary.interrupted:
+            return 130
+        failed = failed or summary.any_failed_test
+    return 1 if failed else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -174,7 +183,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with Gradebook(db) as gb:
         results = gb.results(assignment=args.assignment)
         if args.format == "csv":
-            paths = exports.write_csv(results, args.to or args.out / "grades.csv")
+            paths = exports.write_csv(results, args.to or args.out / (f"grades_{args.assignment}.csv" if args.assignment else "grades.csv"))
         elif args.format == "gradescope":
             paths = exports.write_gradescope(results, args.to or args.out / "gradescope")
         else:

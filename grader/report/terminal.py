@@ -90,7 +90,7 @@ class BatchProgress:
             self.progress.__exit__(*exc)
 
 
-def print_summary(summary: Any, out: Path) -> None:
+def print_summary(summary: Any, out: Path, assignment: str = "") -> None:
     con = Console(stderr=True, highlight=False)
     parts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items())) or "nothing new"
     con.print(f"{summary.total} notebook(s): graded now {summary.graded_now} ({parts}), "
@@ -102,4 +102,4 @@ def print_summary(summary: Any, out: Path) -> None:
         con.print(f"[yellow]{student} has {len(subs)} submissions: {', '.join(subs)} (each graded separately)[/yellow]")
     if summary.interrupted:
         con.print("[yellow]interrupted: rerun the same command to resume; finished results are kept[/yellow]")
-    con.print(f"gradebook: {out / 'gradebook.sqlite'}  grades: {out / 'grades.csv'}  reports: {out / 'submissions'}")
+    con.print(f"gradebook: {out / 'gradebook.sqlite'}  grades: {out / f'grades_{assignment}.csv'}  reports: {out / 'submissions'}")

@@ -1,0 +1,86 @@
+"""The command line as users run it: exit codes, files written, Korean by default."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.kernel
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "notebooks" / "week3"
+
+
+def grader(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_check_passing_notebook_exits_0_and_writes_reports(tmp_path):
+    res = grader("check", FIXTURES / "passes_all.ipynb", "--json", tmp_path / "r.json", "--html", tmp_path / "r.html",
+                 "--junit", tmp_path / "j.xml", "--summary", tmp_path / "s.md")
+    assert res.returncode == 0, res.stderr
+    assert "점수" in res.stdout  # Korean by default
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert all(t["visibility"] == "public" for t in r["tests"])
+    assert r["score"] == r["max_score"]
+    html = (tmp_path / "r.html").read_text()
+    assert "<html" in html and "공개 테스트만" in html
+    ET.parse(tmp_path / "j.xml")
+    assert (tmp_path / "s.md").read_text().strip()
+
+
+def test_check_failing_notebook_exits_1_and_names_the_mistake():
+    res = grader("check", FIXTURES / "sigmoid_prime_forgot_derivative.ipynb", "--lang", "en")
+    assert res.returncode == 1
+    assert "sigmoid_prime_forgot_derivative" in res.stdout
+    assert "Failed tests" in res.stdout
+
+
+def test_check_ci_exit_code_follows_the_pass_mark():
+    res = grader("check", "--ci", FIXTURES / "backprop_first_revision.ipynb")
+    assert res.returncode == 0  # public score is above the pass mark of 60 even with failed tests
+
+
+def test_check_unreadable_notebook_exits_2_with_advice(tmp_path):
+    bad = tmp_path / "empty.ipynb"
+    bad.write_bytes(b"")
+    res = grader("check", bad)
+    assert res.returncode == 2
+    assert "empty" in res.stderr and "resubmit" in res.stderr
+
+
+def test_grade_folder_writes_everything_and_resumes(tmp_path):
+    subs = tmp_path / "subs"
+    for student, fixture in [("김민준", "passes_all"), ("lee", "backprop_db_from_da"), ("park", "syntax_error_one_cell")]:
+        (subs / student).mkdir(parents=True)
+        shutil.copy(FIXTURES / f"{fixture}.ipynb", subs / student / "week3_assignmet2(수정).ipynb")
+    out = tmp_path / "out"
+    res = grader("grade", subs, "--out", out, "-j", "2")
+    assert res.returncode == 1, res.stderr  # some tests failed
+    for student in ("김민준", "lee", "park"):
+        d = out / "submissions" / student / "week3_assignmet2(수정)"
+        assert (d / "result.json").is_file() and (d / "report.html").is_file() and (d / "executed.ipynb").is_file()
+    rows = sqlite3.connect(out / "gradebook.sqlite").execute("select student, score from results order by student").fetchall()
+    assert len(rows) == 3
+    assert (out / "grades_week3_nn_basic.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+    again = grader("grade", subs, "--out", out)
+    assert "already in the gradebook 3" in again.stderr
+    assert "== week3_written" in again.stderr  # a folder may hold several assignments
+    regrade = grader("grade", subs, "--out", out, "--regrade", "-j", "2")
+    assert "graded now 3" in regrade.stderr
+    exp = grader("export", out, "--format", "gradescope")
+    assert exp.returncode == 0
+    assert (out / "gradescope" / "김민준" / "results.json").is_file()
+
+
+def test_bad_usage_exits_2():
+    res = grader("grade", "no/such/folder", "--out", "/tmp/x")
+    assert res.returncode == 2
+    assert "does not exist" in res.stderr
