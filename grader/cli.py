@@ -105,6 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _warn_sandbox(choice: str) -> None:
+    from grader.sandbox import detect_mechanism
+
+    mechanism, note = detect_mechanism(choice)
+    if mechanism != "bwrap":
+        print(f"grader: warning: {note}; grading with resource limits only", file=sys.stderr)
+
+
 def _limits(args: argparse.Namespace, rubric: Any) -> Limits:
     over = parse_limit_args(args.limit)
     return rubric.limits.override(over, source="command line") if over else rubric.limits
@@ -123,6 +131,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except NotebookError as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
+    _warn_sandbox(args.sandbox)
     assignment = args.assignment or (None if args.rubric else api.guess_assignment(args.notebook))
     rb = api.load_rubric(assignment=assignment, rubric=args.rubric, public=True)
     rb.items = [i for i in rb.items if i.visibility == "public"]
@@ -149,6 +158,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j must be at least 1")
+    _warn_sandbox(args.sandbox)
     if args.assignment or args.rubric:
         rubrics = [api.load_rubric(assignment=args.assignment, rubric=args.rubric)]
     else:

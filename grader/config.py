@@ -27,6 +27,7 @@ class Limits:
     max_processes: int = _f(64, "processes and threads the kernel's uid may have at once")
     max_file_mb: int = _f(64, "largest file the kernel may write, MiB")
     max_open_files: int = _f(256, "file descriptors the kernel may hold")
+    max_disk_mb: int = _f(256, "space for the scratch folder and for /tmp, each, MiB (tmpfs; as root)")
     max_output_kb: int = _f(512, "notebook output kept in memory and in the executed copy, KiB")
     max_result_mb: int = _f(64, "largest value one graded call may return, MiB (encoded)")
     max_restarts: int = _f(3, "kernel restarts allowed after crashes before giving up")

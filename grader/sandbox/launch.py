@@ -29,7 +29,7 @@ from pathlib import Path
 
 from grader.config import Limits
 
-__all__ = ["Launch", "detect_mechanism", "kill_uid", "kernel_argv"]
+__all__ = ["Launch", "detect_mechanism", "kill_uid", "release"]
 
 _PREAMBLE = r"""
 import json, os, resource, runpy, sys
@@ -137,7 +137,16 @@ class Launch:
     def out(self) -> Path:
         return self.root / "out"
 
+    mounted: bool = False
+
     def prepare(self) -> None:
+        # As root, the scratch root is a size-capped tmpfs: a notebook cannot fill the disk.
+        if os.geteuid() == 0 and shutil.which("mount"):
+            res = subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={self.limits.max_disk_mb}m,mode=0755,nosuid,nodev", "tmpfs", str(self.root)],
+                capture_output=True, check=False,
+            )
+            self.mounted = res.returncode == 0
         for d in (self.work, self.ipc, self.out):
             d.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o755)
@@ -197,7 +206,7 @@ class Launch:
             for parent in reversed(parents):
                 argv += ["--perms", "0755", "--dir", parent]
             argv += ["--ro-bind", root, root]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.max_disk_mb * 2**20), "--tmpfs", "/tmp"]
         parents = []
         p = str(self.root)
         while p not in ("/", ""):
@@ -223,8 +232,11 @@ class Launch:
         (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
 
 
-def kernel_argv(launch: Launch) -> list[str]:
-    return launch.argv()
+def release(launch: Launch) -> None:
+    """Unmount the scratch tmpfs (its contents vanish with it)."""
+    if launch.mounted:
+        subprocess.run(["umount", "-l", str(launch.root)], capture_output=True, check=False)
+        launch.mounted = False
 
 
 def kill_uid(uid: int | None) -> None:

@@ -40,7 +40,7 @@ from grader.errors import (
     StudentError,
 )
 from grader.sandbox import codec, kernel_side
-from grader.sandbox.launch import Launch, detect_mechanism, kernel_uid, kill_uid
+from grader.sandbox.launch import Launch, detect_mechanism, kernel_uid, kill_uid, release
 
 log = logging.getLogger("grader.sandbox")
 
@@ -162,6 +162,7 @@ class KernelSession:
     def __enter__(self) -> "KernelSession":
         t0 = time.perf_counter()
         self.root = Path(tempfile.mkdtemp(prefix="grader-"))
+        os.chmod(self.root, 0o700)  # other local users cannot look in before the tmpfs is mounted
         self.launch = Launch(self.root, self.limits, self.mechanism, kernel_uid())
         self.launch.prepare()
         for name, data in self.files.items():
@@ -251,6 +252,7 @@ class KernelSession:
             pass
         if self.launch is not None:
             kill_uid(self.launch.uid)
+            release(self.launch)
         for fh in ("_stderr", "_devnull"):
             try:
                 getattr(self, fh).close()
