@@ -1,0 +1,377 @@
+"""Rubric loading and validation: tiny rubric folders built in tmp_path, and the real one."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader import rubric as rubric_mod
+from grader.errors import RubricError
+from grader.rubric import VariantSpec, load
+
+REPO = Path(__file__).resolve().parents[2]
+WEEK3 = REPO / "rubrics" / "week3_nn_basic"
+
+TOP = """\
+schema = 1
+assignment = "tiny"
+version = "1"
+"""
+
+TASKS = """
+[[tasks]]
+name = "t1"
+points = 10
+
+[[tasks]]
+name = "t2"
+title = "Second"
+points = 5
+"""
+
+PUBLIC = """\
+from grader.testing import parametrize, points, task
+
+TASK = "t1"
+
+
+def test_plain(student, reference):
+    pass
+
+
+@points(2)
+@task("t2")
+@parametrize("x", [1, 2])
+def test_param(student, x):
+    pass
+
+
+def helper_not_a_test(student):
+    pass
+"""
+
+HIDDEN = """\
+from grader.testing import hidden
+
+TASK = "t2"
+
+
+def test_secret(student):
+    pass
+
+
+@hidden
+def test_marked(student, rng):
+    pass
+"""
+
+
+def make_rubric(root: Path, *, top: str = "", tail: str = "", toml: str | None = None,
+                files: dict[str, str] | None = None) -> Path:
+    """A rubric folder: rubric.toml (TOP + top + TASKS + tail) and two test modules."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "rubric.toml").write_text(toml if toml is not None else TOP + top + TASKS + tail, encoding="utf-8")
+    all_files = {"tests/public/test_a.py": PUBLIC, "tests/hidden/test_h.py": HIDDEN, **(files or {})}
+    for rel, text in all_files.items():
+        if text is None:
+            continue
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
+
+
+def load_error(root: Path, **kw: object) -> str:
+    with pytest.raises(RubricError) as info:
+        load(root, **kw)  # type: ignore[arg-type]
+    return str(info.value)
+
+
+# --- a valid rubric -----------------------------------------------------------------------
+
+def test_valid_rubric_loads_with_defaults(tmp_path: Path) -> None:
+    rb = load(make_rubric(tmp_path / "r"))
+    assert rb.assignment == "tiny" and rb.version == "1"
+    assert [(t.name, t.title, t.points) for t in rb.tasks] == [("t1", "t1", 10.0), ("t2", "Second", 5.0)]
+    assert rb.max_score == 15.0
+    assert rb.language == "ko" and rb.pass_mark == 60.0 and rb.seed == 0
+    assert (rb.rtol, rb.atol) == (1e-6, 1e-8)
+    assert rb.notebook == "tiny.ipynb"
+    assert rb.variants == [] and rb.returns == {}
+    assert rb.limits == rubric_mod.Limits()
+
+
+def test_items_in_file_and_line_order_with_tasks_and_visibility(tmp_path: Path) -> None:
+    rb = load(make_rubric(tmp_path / "r"))
+    got = [(i.name, i.task, i.weight, i.visibility, i.module) for i in rb.items]
+    assert got == [
+        ("test_plain", "t1", 1.0, "public", "test_a"),
+        ("test_param[1]", "t2", 1.0, "public", "test_a"),
+        ("test_param[2]", "t2", 1.0, "public", "test_a"),
+        ("hidden/test_secret", "t2", 1.0, "hidden", "test_h"),
+        ("hidden/test_marked", "t2", 1.0, "hidden", "test_h"),
+    ]
+    assert rb.items[1].params == {"x": 1}
+    assert rb.items[0].fixtures == ["student", "reference"]
+    assert rb.items[1].fixtures == ["student"]  # x comes from parametrize
+    assert rb.items[4].fixtures == ["student", "rng"]
+
+
+def test_stacked_parametrize_multiplies_cases_and_ids(tmp_path: Path) -> None:
+    root = make_rubric(tmp_path / "r", files={"tests/public/test_b.py": """\
+        from grader.testing import parametrize, points
+        TASK = "t1"
+
+        @points(3)
+        @parametrize("gate", ["AND", "OR"])
+        @parametrize("x1, x2", [(0, 1), (1, 1)], ids=["01", "11"])
+        def test_gate(student, gate, x1, x2):
+            pass
+    """})
+    items = [i for i in load(root).items if i.module == "test_b"]
+    assert {i.name for i in items} == {"test_gate[AND-01]", "test_gate[OR-01]", "test_gate[AND-11]", "test_gate[OR-11]"}
+    assert all(i.weight == pytest.approx(3 / 4) for i in items)
+    by_name = {i.name: i.params for i in items}
+    assert by_name["test_gate[OR-11]"] == {"gate": "OR", "x1": 1, "x2": 1}
+
+
+def test_public_only_skips_hidden_tests(tmp_path: Path) -> None:
+    rb = load(make_rubric(tmp_path / "r"), public_only=True)
+    assert rb.public_only
+    assert [i.name for i in rb.items] == ["test_plain", "test_param[1]", "test_param[2]"]
+
+
+def test_public_only_reads_expected_json(tmp_path: Path) -> None:
+    root = make_rubric(tmp_path / "r", files={"expected.json": '{"abc": {"ok": true, "value": 1}}'})
+    assert load(root, public_only=True).expected == {"abc": {"ok": True, "value": 1}}
+    assert load(root).expected is None  # the TA's rubric uses the reference itself
+
+
+def test_tolerance_limits_and_kernel_files(tmp_path: Path) -> None:
+    root = make_rubric(
+        tmp_path / "r",
+        tail='\n[tolerance]\nrtol = 1e-4\natol = 0\n\n[limits]\ncall_timeout = 3\n\n'
+             '[kernel]\nfiles = ["data.csv"]\nserve_urls = { "https://example.org/data.csv" = "data.csv" }\n',
+        files={"data/data.csv": "1,2\n"},
+    )
+    rb = load(root)
+    assert (rb.rtol, rb.atol) == (1e-4, 0.0)
+    assert rb.limits.call_timeout == 3.0 and rb.limits.cell_timeout == rubric_mod.Limits().cell_timeout
+    assert rb.files == {"data.csv": b"1,2\n"}
+    assert rb.serve_urls == {"https://example.org/data.csv": "data.csv"}
+
+
+def test_kernel_files_fall_back_to_the_graders_data(tmp_path: Path) -> None:
+    rb = load(make_rubric(tmp_path / "r", tail='\n[kernel]\nfiles = ["iris.data"]\n'))
+    assert rb.files["iris.data"].startswith(b"5.1,3.5,1.4,0.2,Iris-setosa")
+
+
+def test_variants_and_returns(tmp_path: Path) -> None:
+    root = make_rubric(
+        tmp_path / "r",
+        tail=textwrap.dedent("""
+            [returns.backprop]
+            by_arity = { "3" = ["dz", "dw", "db"], "2" = ["dw", "db"] }
+            shapes = { dw = "squeeze" }
+
+            [[variants]]
+            name = "relu"
+            kind = "accepted"
+            functions = ["forward"]
+            file = "variants/relu.py"
+
+            [[variants]]
+            name = "db_from_da"
+            kind = "mistake"
+            credit = 0.5
+            functions = ["backprop", "W"]
+            file = "variants/db.py"
+            title = "db = sum(da)"
+            hint = "use dz"
+
+            [[variants]]
+            name = "wrong"
+            kind = "mistake"
+            functions = ["forward"]
+            file = "variants/relu.py"
+        """),
+        files={"variants/relu.py": "def forward(n, x):\n    return x\n", "variants/db.py": "X = 1\n"},
+    )
+    rb = load(root)
+    assert rb.variants[0] == VariantSpec(
+        name="relu", kind="accepted", credit=1.0, functions=("forward",), file="variants/relu.py",
+        title="relu", hint="", source="def forward(n, x):\n    return x\n",
+    )
+    assert (rb.variants[1].credit, rb.variants[1].title, rb.variants[1].hint) == (0.5, "db = sum(da)", "use dz")
+    assert rb.variants[1].functions == ("backprop", "W")
+    assert rb.variants[2].credit == 0.0  # a mistake earns nothing unless the rubric says so
+    assert rb.returns == {"backprop": {
+        "by_arity": {3: ["dz", "dw", "db"], 2: ["dw", "db"]}, "shapes": {"dw": "squeeze"}, "shape": "exact",
+    }}
+
+
+# --- validation errors: each names the file and the problem -------------------------------
+
+VARIANT = '\n[[variants]]\nname = "v"\nkind = "{kind}"\ncredit = {credit}\nfunctions = ["f"]\nfile = "{file}"\n'
+
+CASES = {
+    "unknown key": ({"top": 'colour = "red"\n'}, "rubric.toml", ["unknown key", "colour", "known keys"]),
+    "missing version": ({"toml": 'schema = 1\nassignment = "tiny"\n' + TASKS}, "rubric.toml", ["missing required key 'version'"]),
+    "missing tasks": ({"toml": TOP}, "rubric.toml", ["missing required key 'tasks'"]),
+    "wrong type": ({"top": "title = 5\n"}, "rubric.toml", ["title must be a str, got int"]),
+    "wrong type float": ({"top": 'pass_mark = "high"\n'}, "rubric.toml", ["pass_mark must be a float, got str"]),
+    "schema 2": ({"toml": TOP.replace("schema = 1", "schema = 2") + TASKS}, "rubric.toml", ["schema 2 is not supported", "reads schema 1"]),
+    "invalid toml": ({"toml": TOP + "[[tasks]\n"}, "rubric.toml", ["invalid TOML"]),
+    "task without points": ({"toml": TOP + '[[tasks]]\nname = "t1"\n'}, "rubric.toml", ["tasks[0] needs name and points"]),
+    "duplicate task": ({"tail": '\n[[tasks]]\nname = "t1"\npoints = 1\n'}, "rubric.toml", ["duplicate task names"]),
+    "unknown task": ({"files": {"tests/public/test_a.py": 'TASK = "t9"\ndef test_x(student):\n    pass\n'}},
+                     "test_a.py", ["test_x", "'t9'", "t1, t2"]),
+    "no task": ({"files": {"tests/public/test_a.py": "def test_x(student):\n    pass\n"}}, "test_a.py", ["test_x has no task"]),
+    "hidden in public": ({"files": {"tests/public/test_a.py": 'from grader.testing import hidden\nTASK = "t1"\n@hidden\ndef test_x(student):\n    pass\n'}},
+                         "test_a.py", ["test_x is marked @hidden", "tests/hidden"]),
+    "unknown fixture": ({"files": {"tests/public/test_a.py": 'TASK = "t1"\ndef test_x(studnet):\n    pass\n'}},
+                        "test_a.py", ["unknown fixture(s) studnet", "reference, rng, student"]),
+    "import error": ({"files": {"tests/public/test_a.py": "import no_such_module_xyz\n"}}, "test_a.py", ["cannot be imported", "ModuleNotFoundError"]),
+    "no tests": ({"files": {"tests/public/test_a.py": 'TASK = "t1"\n', "tests/hidden/test_h.py": "\n"}}, "", ["no tests found"]),
+    "variant missing file": ({"tail": VARIANT.format(kind="mistake", credit=0.5, file="variants/nope.py")}, "rubric.toml", ["variants[0]", "nope.py not found"]),
+    "variant bad kind": ({"tail": VARIANT.format(kind="partial", credit=0.5, file="variants/v.py"), "files": {"variants/v.py": ""}},
+                         "rubric.toml", ["variants[0]", "kind must be 'accepted' or 'mistake'", "'partial'"]),
+    "variant credit high": ({"tail": VARIANT.format(kind="mistake", credit=1.5, file="variants/v.py"), "files": {"variants/v.py": ""}},
+                            "rubric.toml", ["variants[0]", "credit must be between 0 and 1"]),
+    "variant credit negative": ({"tail": VARIANT.format(kind="mistake", credit=-0.1, file="variants/v.py"), "files": {"variants/v.py": ""}},
+                                "rubric.toml", ["credit must be between 0 and 1"]),
+    "variant missing keys": ({"tail": '\n[[variants]]\nname = "v"\n'}, "rubric.toml", ["variants[0] is missing file, functions, kind"]),
+    "duplicate variants": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py") * 2, "files": {"variants/v.py": ""}},
+                           "rubric.toml", ["duplicate variant names"]),
+    "returns shapes rule": ({"tail": '\n[returns.f]\nshapes = { dw = "reshape" }\n'}, "rubric.toml", ["returns.f.shapes.dw", "exact, squeeze or broadcast"]),
+    "returns not a table": ({"top": "returns = { f = 1 }\n"}, "rubric.toml", ["returns.f must be a table"]),
+    "kernel file missing": ({"tail": '\n[kernel]\nfiles = ["nope.csv"]\n'}, "rubric.toml", ["kernel file 'nope.csv' not found"]),
+    "serve_urls unlisted": ({"tail": '\n[kernel]\nfiles = []\nserve_urls = { "https://x.org/iris.data" = "iris.data" }\n'},
+                            "rubric.toml", ["https://x.org/iris.data", "'iris.data'", "not in kernel.files"]),
+    "limit unknown": ({"tail": "\n[limits]\ncall_timout = 3\n"}, "rubric.toml", ["unknown limit 'call_timout'"]),
+    "limit not positive": ({"tail": "\n[limits]\ncall_timeout = 0\n"}, "rubric.toml", ["must be positive"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_validation_errors_name_the_file_and_the_problem(tmp_path: Path, case: str) -> None:
+    kw, file_name, needles = CASES[case]
+    root = make_rubric(tmp_path / "r", **kw)  # type: ignore[arg-type]
+    msg = load_error(root)
+    assert str(root) in msg
+    assert file_name in msg
+    for needle in needles:
+        assert needle in msg
+
+
+def test_missing_rubric_toml(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert "rubric.toml not found" in load_error(tmp_path / "empty")
+
+
+# Wrong types inside tables: they escape as ValueError/TypeError or load silently wrong.
+TYPE_BUGS = {
+    "variant credit not a number": (VARIANT.format(kind="mistake", credit='"half"', file="variants/v.py"),
+                                    "BUG: float(credit) raises ValueError instead of RubricError"),
+    "variant functions a string": ('\n[[variants]]\nname = "v"\nkind = "mistake"\nfunctions = "forward"\nfile = "variants/v.py"\n',
+                                   "BUG: tuple('forward') splits the name into letters; the variant silently never applies"),
+    "by_arity key not an integer": ('\n[returns.f]\nby_arity = { "three" = ["a", "b", "c"] }\n',
+                                    "BUG: int(key) raises ValueError instead of RubricError"),
+    "by_arity names do not match arity": ('\n[returns.f]\nby_arity = { "2" = ["a", "b", "c"] }\n',
+                                          "BUG: a 2-value form listing 3 names loads; picking the 3rd part of a 2-value result then raises IndexError"),
+    "returns shape rule": ('\n[returns.W]\nshape = "squish"\n',
+                           "BUG: returns.NAME.shape is not validated (only shapes.PART), an unknown rule acts as 'exact'"),
+    "tolerance not a number": ('\n[tolerance]\nrtol = "tight"\n', "BUG: float(rtol) raises ValueError instead of RubricError"),
+    "task points not a number": ('\n[[tasks]]\nname = "t3"\npoints = "ten"\n', "BUG: float(points) raises ValueError instead of RubricError"),
+}
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(name, marks=pytest.mark.xfail(reason=reason, strict=True)) for name, (_t, reason) in TYPE_BUGS.items()
+])
+def test_wrong_types_inside_tables_are_rubric_errors(tmp_path: Path, case: str) -> None:
+    root = make_rubric(tmp_path / "r", tail=TYPE_BUGS[case][0], files={"variants/v.py": ""})
+    msg = load_error(root)
+    assert "rubric.toml" in msg
+
+
+# --- digest -------------------------------------------------------------------------------
+
+def test_digest_is_stable_and_follows_the_files(tmp_path: Path) -> None:
+    root = make_rubric(tmp_path / "r")
+    d1 = load(root).digest
+    assert d1 == load(root).digest
+    assert len(d1) == 16
+    hidden = root / "tests" / "hidden" / "test_h.py"
+    hidden.write_text(hidden.read_text() + "\n# expected value changed\n")
+    d2 = load(root).digest
+    assert d2 != d1
+    toml = root / "rubric.toml"
+    toml.write_text(toml.read_text().replace("points = 5", "points = 6"))
+    assert load(root).digest not in (d1, d2)
+
+
+def test_digest_ignores_bytecode_caches(tmp_path: Path) -> None:
+    root = make_rubric(tmp_path / "r")
+    d1 = load(root).digest
+    cache = root / "tests" / "public" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "test_a.cpython-311.py").write_text("# not part of the rubric\n")
+    assert load(root).digest == d1
+
+
+# --- the real week-3 rubric ---------------------------------------------------------------
+
+GRADED = ["AND", "NAND", "OR", "XOR", "step_function", "sigmoid", "ReLU", "init_network", "forward", "sigmoid_prime", "backpropagation", "W", "b", "A", "Perceptron"]
+
+
+@pytest.fixture(scope="module")
+def week3() -> rubric_mod.Rubric:
+    return load(WEEK3)
+
+
+def test_week3_loads_and_its_points_sum_to_100(week3: rubric_mod.Rubric) -> None:
+    assert week3.assignment == "week3_nn_basic"
+    assert sum(t.points for t in week3.tasks) == 100
+    assert week3.max_score == 100
+    assert {i.task for i in week3.items} == {t.name for t in week3.tasks}  # no task without a test
+    assert {i.visibility for i in week3.items} == {"public", "hidden"}
+    assert all(i.name.startswith("hidden/") == (i.visibility == "hidden") for i in week3.items)
+
+
+def test_week3_public_only_has_no_hidden_test() -> None:
+    rb = load(WEEK3, public_only=True)
+    assert rb.items and all(i.visibility == "public" for i in rb.items)
+
+
+def test_week3_variants_name_real_files_and_graded_functions(week3: rubric_mod.Rubric) -> None:
+    assert week3.variants
+    for v in week3.variants:
+        assert v.source.strip(), v.name
+        assert set(v.functions) <= set(GRADED), v.name
+
+
+def _names_in(folder: Path) -> set[str]:
+    """String constants of the test sources: the names tests call, get or create."""
+    found: set[str] = set()
+    for f in folder.glob("test_*.py"):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.add(node.value)
+    return found
+
+
+# Hidden tests are missing for some names (found by this test): strict xfails so the gap is seen.
+HIDDEN_GAPS = {"init_network", "sigmoid_prime", "W", "b", "A"}
+
+
+@pytest.mark.parametrize("visibility, name", [
+    pytest.param(vis, n, marks=[pytest.mark.xfail(reason=f"BUG: rubric has no hidden test exercising {n}", strict=True)]
+                 if vis == "hidden" and n in HIDDEN_GAPS else [])
+    for vis in ("public", "hidden") for n in GRADED
+])
+def test_every_graded_name_has_a_public_and_a_hidden_test(visibility: str, name: str) -> None:
+    assert name in _names_in(WEEK3 / "tests" / visibility)
