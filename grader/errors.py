@@ -75,8 +75,11 @@ class StudentError(StudentCodeProblem):
 class CallTimeout(StudentCodeProblem):
     status = "timeout"
 
-    def __init__(self, what: str, seconds: float) -> None:
-        super().__init__(f"{what} did not finish within {seconds:g} s")
+    def __init__(self, what: str, seconds: float, *, repeated: bool = False) -> None:
+        if repeated:
+            super().__init__(f"{what} was not called: it did not finish within {seconds:g} s twice already")
+        else:
+            super().__init__(f"{what} did not finish within {seconds:g} s")
 
 
 class KernelDied(StudentCodeProblem):

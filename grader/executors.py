@@ -35,15 +35,18 @@ What goes where:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import io
+import json
 import shutil
 import tarfile
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 from grader import batch
 
@@ -98,6 +101,13 @@ def _safe_name(submission: str) -> str:
     return name
 
 
+def _as_if_local(result: dict[str, Any], temp: Path, original: str) -> dict[str, Any]:
+    """Messages that name the file (e.g. "PATH: not valid JSON") name the parent's path, as locally."""
+    text = json.dumps(result, ensure_ascii=False)
+    a, b = json.dumps(str(temp), ensure_ascii=False)[1:-1], json.dumps(original, ensure_ascii=False)[1:-1]
+    return result
+
+
 def grade_task(job: batch.Job, data: bytes | None, bundle: bytes, digest: str, rubric_name: str,
                init_args: tuple[Any, ...]) -> dict[str, Any]:
     """Runs on a Dask worker: grade one submission given its bytes; return the result dict."""
@@ -111,13 +121,14 @@ def grade_task(job: batch.Job, data: bytes | None, bundle: bytes, digest: str, r
                 path.write_bytes(data)
             # a submission unreadable by the parent stays missing here: grade_notebook calls it invalid
             try:
-                return api.grade_notebook(
+                result = api.grade_notebook(
                     path, rb, submission=job.submission, student=job.student,
                     sandbox=init_args[2], limits=limits, executed_out=None,
                 )
             except Exception as exc:  # noqa: BLE001 - invariant: every submission gets a result
-                return batch.crashed_result(
+                result = batch.crashed_result(
                     rb, job, f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); please report it")
+            return _as_if_local(result, path, job.path)
 
 
 # -- parent side --------------------------------------------------------------------------
@@ -135,26 +146,23 @@ def pack_rubric(rubric: Any) -> bytes:
             rel = f.relative_to(src)
             if "__pycache__" in rel.parts or any(p.startswith(".") for p in rel.parts):
                 continue
-            if f.is_symlink() or not (f.is_file() or f.is_dir()):
-                continue
-            info = tar.gettarinfo(str(f), arcname=f"{arc}/{rel.as_posix()}")
-            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-            info.mode = 0o755 if f.is_dir() else 0o644
-            if f.is_file():
-                with open(f, "rb") as fh:
-                    tar.addfile(info, fh)
-            else:
+            info = tarfile.TarInfo(f"{arc}/{rel.as_posix()}")  # mtime 0, owner root: reproducible
+            if f.is_file():  # symlinks are followed: the worker gets the content
+                data = f.read_bytes()
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+            elif f.is_dir():
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
                 tar.addfile(info)
 
     # mtime=0 in the gzip header too, so the same rubric gives the same digest
     import gzip
 
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
-        with tarfile.open(fileobj=gz, mode="w") as tar:
-            add_tree(tar, Path(rubric.path), f"rubric/{Path(rubric.path).name}")
-            sol = rubric.solution_path().parent
-            if sol.is_dir():
-                add_tree(tar, sol, f"solutions/{rubric.assignment}")
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
+        add_tree(tar, Path(rubric.path), f"rubric/{Path(rubric.path).name}")
+        sol = rubric.solution_path().parent
+        if sol.is_dir():
+            add_tree(tar, sol, f"solutions/{rubric.assignment}")
     return buf.getvalue()
 
 
@@ -198,6 +206,7 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
     try:
         _wait_for_workers(client, address)
         bundle_f = client.scatter(bundle, broadcast=True, hash=False)
+        _preflight(client, address, bundle_f, digest, rubric_name, init_args)
         queue = list(reversed(todo))
         resubmitted: dict[str, int] = {}
         checked = 0.0
@@ -208,7 +217,9 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
             now = time.monotonic()
             if now - checked > 5.0:
                 checked = now
-                limit = IN_FLIGHT_PER_THREAD * max(1, sum(client.nthreads().values()))
+                # keep the last figure through a scheduler hiccup
+                with contextlib.suppress(Exception):
+                    limit = IN_FLIGHT_PER_THREAD * max(1, sum(client.nthreads().values()))
             return limit
 
         def submit() -> Any:
@@ -253,11 +264,52 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
             yield finish(result)
     finally:
         if pending:
-            try:
+            with contextlib.suppress(Exception):  # closing anyway
                 client.cancel(list(pending))
-            except Exception:  # noqa: BLE001 - closing anyway
-                pass
         client.close()
+
+
+def _grader_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("grader")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
+def probe_task(bundle: bytes, digest: str, rubric_name: str, init_args: tuple[Any, ...]) -> str:
+    """Runs on a worker before any submission: unpack and load the rubric, run the reference."""
+    with _LOCK:
+        _state(bundle, digest, rubric_name, init_args)
+    return _grader_version()
+
+
+def _preflight(client: Any, address: str, bundle_f: Any, digest: str, rubric_name: str,
+               init_args: tuple[Any, ...]) -> None:
+    """Fail before anything is recorded when the workers cannot grade at all.
+
+    Otherwise a cluster without grader installed (or with another version, or a rubric that
+    does not load there) would turn every submission into a 'crashed' row in the gradebook.
+    """
+    from grader.errors import GraderError
+
+    fut = client.submit(probe_task, bundle_f, digest, rubric_name, init_args, pure=False)
+    try:
+        theirs = fut.result()
+    except Exception as exc:  # reported as one clear error
+        raise GraderError(
+            f"the Dask workers at {address} cannot grade ({type(exc).__name__}: {str(exc)[:300]}); "
+            "install grader (the same version as here) and bubblewrap on every worker machine"
+        ) from exc
+    finally:
+        fut.release()
+    ours = _grader_version()
+    if theirs != ours:
+        raise GraderError(
+            f"the Dask workers at {address} run grader {theirs}, this machine {ours}; results would "
+            "differ from local grading: install the same grader version everywhere"
+        )
 
 
 def _wait_for_workers(client: Any, address: str) -> None:
@@ -273,4 +325,4 @@ def _wait_for_workers(client: Any, address: str) -> None:
                   f"(start them with `dask worker {address} --nworkers N --nthreads 1`)", file=sys.stderr, flush=True)
 
 
-__all__ = ["grade_task", "pack_rubric", "run_dask"]
+__all__ = ["grade_task", "pack_rubric", "probe_task", "run_dask"]
