@@ -105,7 +105,7 @@ def _as_if_local(result: dict[str, Any], temp: Path, original: str) -> dict[str,
     """Messages that name the file (e.g. "PATH: not valid JSON") name the parent's path, as locally."""
     text = json.dumps(result, ensure_ascii=False)
     a, b = json.dumps(str(temp), ensure_ascii=False)[1:-1], json.dumps(original, ensure_ascii=False)[1:-1]
-    return result
+    return json.loads(text.replace(a, b)) if a in text else result
 
 
 def grade_task(job: batch.Job, data: bytes | None, bundle: bytes, digest: str, rubric_name: str,
