@@ -173,10 +173,9 @@ def update_manifest_scores(assignment: str, checks: list[dict[str, Any]], *, roo
         if s.startswith("[") and s.endswith("]"):
             current = s.strip("[]").strip().strip('"')
         if current in scores and s.startswith("expected_score"):
-            line = f"expected_score = {scores[current]}"
-            scores.pop(current)
+            continue  # replaced below, right after the description
         out.append(line)
         if current in scores and s.startswith("description"):
-            out.append(f"expected_score = {scores.pop(current)}")
+            out.append(f"expected_score = {scores[current]}")
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return path

@@ -57,9 +57,9 @@ class Limits:
             except (TypeError, ValueError):
                 err = RubricError if source != "command line" else UsageError
                 raise err(f"limit {key} in {source} must be a {typ.__name__}, got {raw!r}") from None
-            if value <= 0:
+            if not value > 0 or value == float("inf"):  # also rejects nan
                 err = RubricError if source != "command line" else UsageError
-                raise err(f"limit {key} in {source} must be positive, got {raw!r}")
+                raise err(f"limit {key} in {source} must be positive (and finite), got {raw!r}")
             changes[key] = value
         return replace(self, **changes)
 

@@ -8,9 +8,15 @@
     ├── SandboxError                the kernel could not be started or restarted
     └── ChannelError                a reply from the kernel that is not acceptable data
 
-Failures of student code are not errors of the grader: they are values (``StudentError``,
-``CallTimeout``, ``MissingName`` below are raised inside a test and turned into a failed
-test by the runner, never past it).
+Failures of student code are not errors of the grader. They are raised inside a test and
+turned into a failed test by the runner, never past it:
+
+    StudentCodeProblem              base: the student's code, not the test, went wrong
+    ├── MissingName                 a graded name is not defined (failed)
+    ├── StudentError                the student's function raised (error)
+    ├── CallTimeout                 a graded call did not finish in time (timeout)
+    ├── KernelDied                  the kernel died during a call and was restarted (error)
+    └── BadResult                   what came back is not acceptable data (failed)
 """
 
 from __future__ import annotations

@@ -51,6 +51,7 @@ from typing import Any
 from grader import batch
 
 IN_FLIGHT_PER_THREAD = 4
+CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
 MAX_RESUBMITS = 2  # times a job is sent again after the cluster lost its inputs
 
 # -- worker side --------------------------------------------------------------------------
@@ -201,7 +202,15 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
             result.setdefault("report_error", f"{type(exc).__name__}: {str(exc)[:200]}")
         return result
 
-    client = Client(address)
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        from grader.errors import GraderError
+
+        raise GraderError(
+            f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {str(exc)[:200]}); "
+            "start it with `dask scheduler` on that machine, or grade locally without --dask"
+        ) from None
     pending: dict[Any, batch.Job] = {}
     try:
         _wait_for_workers(client, address)

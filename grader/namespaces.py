@@ -14,11 +14,13 @@ reference's have the same types before they are compared.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import copy
 import hashlib
 import json
 import os
-import contextlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,10 @@ from grader.sandbox import codec, kernel_side
 from grader.sandbox.codec import HandleRef
 
 __all__ = ["Instance", "Namespace", "RecordedNamespace", "ReferenceNamespace", "ReferenceSet", "StudentNamespace", "request_key"]
+
+
+def _involves_handle(req: dict[str, Any]) -> bool:
+    return req.get("op") in ("method", "getattr", "setattr") or '"t":"handle"' in json.dumps(req, separators=(",", ":"))
 
 
 def request_key(req: dict[str, Any]) -> str:
@@ -44,8 +50,16 @@ class Namespace:
     def _request(self, req: dict[str, Any], what: str) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def begin_test(self) -> None:
+    test_name = ""
+
+    def begin_test(self, name: str = "") -> None:
         """Called before each test: instances from earlier tests are forgotten."""
+        self.test_name = name
+
+    def _key(self, req: dict[str, Any]) -> str:
+        """Recording key: requests about instances also depend on the test (ids restart per test)."""
+        key = request_key(req)
+        return f"{self.test_name}|{key}" if _involves_handle(req) else key
 
     # --- API used by tests --------------------------------------------------------------
     def call(self, name: str, *args: Any, with_globals: dict[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -136,33 +150,36 @@ class ReferenceNamespace(Namespace):
         self.ns: dict[str, Any] = {"__name__": "__reference__"}
         self.handles: dict[int, Any] = {}
         self.memo: dict[str, dict[str, Any]] = {}
-        with tempfile.TemporaryDirectory(prefix="grader-ref-") as tmp:
-            for name, data in (files or {}).items():
-                Path(tmp, name).write_bytes(data)
-            with _chdir(tmp), _quiet():
-                for i, src in enumerate(sources):
-                    try:
-                        exec(compile(src, f"<reference cell {i}>", "exec"), self.ns)  # noqa: S102 - trusted reference
-                    except Exception as exc:
-                        raise RubricError(f"the reference solution fails in code cell {i}: {type(exc).__name__}: {exc}") from exc
+        # the data files stay for the life of the process: reference functions may read them when called
+        self.dir = tempfile.mkdtemp(prefix="grader-ref-")
+        atexit.register(shutil.rmtree, self.dir, True)
+        for name, data in (files or {}).items():
+            Path(self.dir, name).write_bytes(data)
+        with _chdir(self.dir), _quiet():
+            for i, src in enumerate(sources):
+                try:
+                    exec(compile(src, f"<reference cell {i}>", "exec"), self.ns)  # noqa: S102 - trusted reference
+                except Exception as exc:
+                    raise RubricError(f"the reference solution fails in code cell {i}: {type(exc).__name__}: {exc}") from exc
 
-    def begin_test(self) -> None:
+    def begin_test(self, name: str = "") -> None:
+        self.test_name = name
         self.handles.clear()
 
     def _request(self, req: dict[str, Any], what: str) -> Any:
-        pure = req["op"] in ("call", "get", "has") and "handle" not in json.dumps(req.get("args", []))
+        pure = req["op"] in ("call", "get", "has") and not _involves_handle(req)
         key = request_key(req) if pure else None
         if key is not None and key in self.memo:
             reply = self.memo[key]
         else:
             before = len(self.handles)
-            with _quiet():
+            with _quiet(), _chdir(self.dir):
                 reply = kernel_side.perform(copy.deepcopy(req), self.ns, self.handles, np, own_module="__reference__")
                 reply = json.loads(json.dumps(reply, allow_nan=False))
             if key is not None and len(self.handles) == before:
                 self.memo[key] = reply
         if self.recorder is not None:
-            self.recorder[self.prefix + request_key(req)] = reply
+            self.recorder[self.prefix + self._key(req)] = reply
         return _interpret_local(reply, what)
 
 
@@ -177,7 +194,7 @@ class RecordedNamespace(Namespace):
         self.prefix = prefix
 
     def _request(self, req: dict[str, Any], what: str) -> Any:
-        key = self.prefix + request_key(req)
+        key = self.prefix + self._key(req)
         if key not in self.replies:
             raise RubricError(
                 f"no stored expected value for {what} in {self.source}; the public tests and "
@@ -221,10 +238,11 @@ class ReferenceSet(Namespace):
         self.returns = returns
         self.eager = False
 
-    def begin_test(self) -> None:
-        self.main.begin_test()
+    def begin_test(self, name: str = "") -> None:
+        self.test_name = name
+        self.main.begin_test(name)
         for _spec, ns in self.variants:
-            ns.begin_test()
+            ns.begin_test(name)
 
     def _request(self, req: dict[str, Any], what: str) -> Any:
         return self.main._request(req, what)

@@ -84,14 +84,17 @@ def _variants(raw: list[Any], path: Path, toml_path: Path, public_only: bool = F
         kind = v["kind"]
         if kind not in ("accepted", "mistake"):
             raise RubricError(f"{where}: kind must be 'accepted' or 'mistake', got {kind!r}")
-        credit = float(v.get("credit", 1.0 if kind == "accepted" else 0.0))
-        if not 0.0 <= credit <= 1.0:
-            raise RubricError(f"{where}: credit must be between 0 and 1")
+        credit = v.get("credit", 1.0 if kind == "accepted" else 0.0)
+        if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0.0 <= credit <= 1.0:
+            raise RubricError(f"{where}: credit must be between 0 and 1 (a number), got {credit!r}")
+        functions = v["functions"]
+        if not isinstance(functions, list) or not all(isinstance(x, str) for x in functions):
+            raise RubricError(f"{where}: functions must be a list of names, e.g. [\"forward\"], got {functions!r}")
         f = path / v["file"]
         if not f.is_file() and not public_only:  # the student bundle replays recorded replies instead
             raise RubricError(f"{where}: file {f} not found")
         out.append(VariantSpec(
-            name=str(v["name"]), kind=kind, credit=credit, functions=tuple(v["functions"]),
+            name=str(v["name"]), kind=kind, credit=float(credit), functions=tuple(functions),
             file=str(v["file"]), title=str(v.get("title", v["name"])), hint=str(v.get("hint", "")),
             source=f.read_text(encoding="utf-8") if f.is_file() else "",
         ))
@@ -105,11 +108,18 @@ def _returns(raw: dict[str, Any], toml_path: Path) -> dict[str, dict[str, Any]]:
     for name, spec in raw.items():
         if not isinstance(spec, dict):
             raise RubricError(f"{toml_path}: returns.{name} must be a table")
-        by_arity = {int(k): list(v) for k, v in spec.get("by_arity", {}).items()}
+        by_arity: dict[int, list[str]] = {}
+        for k, names in spec.get("by_arity", {}).items():
+            if not str(k).isdigit():
+                raise RubricError(f"{toml_path}: returns.{name}.by_arity keys are numbers of returned values, got {k!r}")
+            if not isinstance(names, list) or len(names) != int(k):
+                raise RubricError(f"{toml_path}: returns.{name}.by_arity.{k} must list {k} names, got {names!r}")
+            by_arity[int(k)] = [str(n) for n in names]
         shapes = dict(spec.get("shapes", {}))
-        for part, rule in shapes.items():
-            if rule not in ("exact", "squeeze", "broadcast"):
-                raise RubricError(f"{toml_path}: returns.{name}.shapes.{part} must be exact, squeeze or broadcast")
+        rules = ("exact", "squeeze", "broadcast")
+        for where, rule in [*((f"shapes.{p}", r) for p, r in shapes.items()), ("shape", spec.get("shape", "exact"))]:
+            if rule not in rules:
+                raise RubricError(f"{toml_path}: returns.{name}.{where} must be exact, squeeze or broadcast, got {rule!r}")
         out[name] = {"by_arity": by_arity, "shapes": shapes, "shape": spec.get("shape", "exact")}
     return out
 
@@ -240,10 +250,15 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
     for i, t in enumerate(vals["tasks"]):
         if not isinstance(t, dict) or not {"name", "points"} <= set(t):
             raise RubricError(f"{toml_path}: tasks[{i}] needs name and points")
+        if isinstance(t["points"], bool) or not isinstance(t["points"], (int, float)) or t["points"] < 0:
+            raise RubricError(f"{toml_path}: tasks[{i}] points must be a non-negative number, got {t['points']!r}")
         tasks.append(TaskSpec(str(t["name"]), str(t.get("title", t["name"])), float(t["points"])))
     if len({t.name for t in tasks}) != len(tasks):
         raise RubricError(f"{toml_path}: duplicate task names")
     tol = vals["tolerance"]
+    for key in ("rtol", "atol"):
+        if key in tol and (isinstance(tol[key], bool) or not isinstance(tol[key], (int, float)) or tol[key] < 0):
+            raise RubricError(f"{toml_path}: tolerance.{key} must be a non-negative number, got {tol[key]!r}")
     limits = Limits().override(vals["limits"], source=str(toml_path))
     kernel = vals["kernel"]
     files: dict[str, bytes] = {}

@@ -80,10 +80,10 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
     kwargs = dict(item.params)
     for name in item.fixtures:
         if name == "student":
-            student.begin_test()
+            student.begin_test(item.name)
             kwargs[name] = student
         elif name == "reference":
-            reference.begin_test()
+            reference.begin_test(item.name)
             kwargs[name] = reference
         elif name == "rng":
             kwargs[name] = np.random.default_rng(_seed(rubric.seed, item.name))

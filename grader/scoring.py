@@ -18,6 +18,12 @@ def _r(x: float) -> float:
     return round(float(x) + 0.0, 4)
 
 
+def _clamp(fraction: float) -> float:
+    """A fraction in [0, 1]; NaN (a test's ratio gone wrong) earns nothing, not everything."""
+    f = float(fraction)
+    return 0.0 if f != f else max(0.0, min(1.0, f))
+
+
 def score_tests(outcomes: Sequence[dict[str, Any]], tasks: Iterable[TaskSpec]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Fill ``score``/``max_score`` of each outcome; return ``(tests, task_totals)``.
 
@@ -34,13 +40,13 @@ def score_tests(outcomes: Sequence[dict[str, Any]], tasks: Iterable[TaskSpec]) -
         share = points.get(o["task"], 0.0) * o["weight"] / weights[o["task"]] if weights[o["task"]] else 0.0
         out = {k: v for k, v in o.items() if k not in ("weight", "fraction")}
         out["max_score"] = _r(share)
-        out["score"] = _r(share * max(0.0, min(1.0, o["fraction"])))
+        out["score"] = _r(share * _clamp(o["fraction"]))
         scored.append(out)
     totals = []
     for t in tasks:
         # from the unrounded shares, so a task fully earned is exactly its points
         w = weights.get(t.name, 0.0)
-        earned = sum(o["weight"] * max(0.0, min(1.0, o["fraction"])) for o in outcomes if o["task"] == t.name)
+        earned = sum(o["weight"] * _clamp(o["fraction"]) for o in outcomes if o["task"] == t.name)
         got = t.points * earned / w if w else 0.0
         totals.append({"name": t.name, "title": t.title, "score": _r(got), "max_score": _r(t.points)})
     return scored, totals

@@ -72,7 +72,7 @@ def parametrize(argnames: str, values: list[Any], *, ids: list[str] | None = Non
             vals = tuple(v) if len(names) > 1 else (v,)
             if len(vals) != len(names):
                 raise TypeError(f"parametrize({argnames!r}): case {i} has {len(vals)} values")
-            cid = ids[i] if ids else "-".join(_id(x) for x in vals)
+            cid = ids[i] if ids else "-".join(_id(x, i) for x in vals)
             cases.append((cid, dict(zip(names, vals))))
         prev = _meta(fn).get("cases")
         if prev:
@@ -82,10 +82,12 @@ def parametrize(argnames: str, values: list[Any], *, ids: list[str] | None = Non
     return deco
 
 
-def _id(v: Any) -> str:
+def _id(v: Any, index: int) -> str:
     if isinstance(v, (int, float, str, bool)) or v is None:
         return str(v)
-    return type(v).__name__
+    if isinstance(v, tuple) and all(isinstance(x, (int, float, str, bool)) for x in v):
+        return "-".join(str(x) for x in v)
+    return f"{type(v).__name__}{index}"  # e.g. ndarray0, ndarray1: unique per case
 
 
 class Failed(AssertionError):

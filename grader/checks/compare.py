@@ -87,7 +87,11 @@ def compare(got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-8, shap
         return None
     w = _numeric(want)
     if w is None:
-        return None if got == want else Mismatch(f"expected {describe_value(want)}, got {describe_value(got)}", "value")
+        try:
+            same = type(got) is type(want) and bool(got == want)
+        except Exception:  # noqa: BLE001 - hostile or array-valued comparisons
+            same = False
+        return None if same else Mismatch(f"expected {describe_value(want)}, got {describe_value(got)}", "value")
     g = _numeric(got)
     if g is None:
         return Mismatch(f"expected a number or numeric array, got {_kind_name(got)} ({describe_value(got, 60)})", "type")
@@ -121,13 +125,19 @@ def compare(got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-8, shap
         )
     with np.errstate(over="ignore", invalid="ignore"):
         diff = np.abs(gf - wf)
-    with np.errstate(invalid="ignore", over="ignore"):
-        same_nonfinite = g_bad & w_bad & ((gf == wf) | (np.isnan(gf) & np.isnan(wf)))
-        bad = ~((diff <= atol + rtol * np.abs(wf)) | same_nonfinite)
+        # non-finite expected entries must be matched exactly (inf by inf of the same sign, nan by nan)
+        same_nonfinite = w_bad & ((gf == wf) | (np.isnan(gf) & np.isnan(wf)))
+        close_finite = ~w_bad & ~g_bad & (diff <= atol + rtol * np.abs(wf))
+        bad = ~(close_finite | same_nonfinite)
     if not np.any(bad):
         return None
     first = tuple(int(i) for i in np.argwhere(bad)[0])
-    diff_f = np.where(bad & np.isfinite(diff), diff, -1.0)
+    if np.any(bad & w_bad):
+        idx = tuple(int(i) for i in np.argwhere(bad & w_bad)[0])
+        gv = float(gf[idx] if gf.ndim else gf)
+        wv = float(wf[idx] if wf.ndim else wf)
+        return Mismatch(f"at index {_fmt_index(idx)} expected {wv:g}, got {gv:.8g}", "value", idx)
+    diff_f = np.where(bad, diff, -1.0)
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff_f)), diff_f.shape)) if diff_f.ndim else ()
     max_abs = float(np.max(diff_f))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -12,6 +12,7 @@ import binascii
 import json
 import math
 import os
+import re
 import stat
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,8 @@ class _ArgEncoder(kernel_side.Encoder):
     def encode(self, obj: Any, depth: int = 0) -> Any:
         if isinstance(obj, HandleRef):
             return {"t": "handle", "id": obj.id, "type": obj.type}
+        if isinstance(getattr(obj, "ref", None), HandleRef):  # a namespaces.Instance passed back
+            return {"t": "handle", "id": obj.ref.id, "type": obj.ref.type}
         if isinstance(obj, Opaque):
             raise ChannelError(f"an opaque {obj.type} cannot be sent back as an argument")
         return super().encode(obj, depth)
@@ -165,7 +168,8 @@ class _Decoder:
             return float(s)
         if t == "bigint":
             s = v.get("v")
-            if not isinstance(s, str) or len(s) > 5000 or not s.lstrip("-").isdigit():
+            # ASCII digits only ('²'.isdigit() is True) and under Python's 4300-digit int() limit
+            if not isinstance(s, str) or not re.fullmatch(r"-?[0-9]{1,4000}", s):
                 raise ChannelError("malformed integer in the result")
             return int(s)
         if t == "complex":
@@ -192,7 +196,7 @@ class _Decoder:
 
     def ndarray(self, v: dict[str, Any]) -> np.ndarray:
         dtype, shape, b64 = v.get("dtype"), v.get("shape"), v.get("b64")
-        if dtype not in _DTYPES:
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
             raise ChannelError(f"unsupported array dtype {str(dtype)[:20]!r} in the result")
         if (
             not isinstance(shape, list)
@@ -200,6 +204,8 @@ class _Decoder:
             or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in shape)
         ):
             raise ChannelError("malformed array shape in the result")
+        if any(n > MAX_ELEMENTS for n in shape):
+            raise ChannelError(f"an array axis in the result has more than {MAX_ELEMENTS:,} elements")
         size = math.prod(shape)
         self.count(size)
         if not isinstance(b64, str):

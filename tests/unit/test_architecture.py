@@ -93,14 +93,7 @@ ERROR_CLASSES = sorted(
     name for name, obj in vars(errors).items()
     if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == errors.__name__
 )
-UNDOCUMENTED = {"StudentCodeProblem", "KernelDied", "BadResult"}  # found by this test
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=f"BUG: grader/errors.py docstring does not list {n}", strict=True))
-    if n in UNDOCUMENTED else n
-    for n in ERROR_CLASSES
-])
+@pytest.mark.parametrize("name", ERROR_CLASSES)
 def test_errors_docstring_lists_every_exception_class(name: str) -> None:
     import re
 

@@ -82,7 +82,6 @@ def test_fractions_are_clamped_to_0_1(fraction: float, earned: float) -> None:
     assert totals[0]["score"] == earned
 
 
-@pytest.mark.xfail(reason="BUG: max(0, min(1, nan)) is 1, so a NaN fraction (e.g. credit(ratio) with a NaN ratio) earns full points", strict=True)
 def test_nan_fraction_earns_nothing() -> None:
     tests, totals = score_tests([outcome("gates", float("nan"))], TASKS)
     assert tests[0]["score"] == 0.0

@@ -130,7 +130,6 @@ def test_parametrize_wrong_number_of_values() -> None:
         parametrize("x1, x2", [(0, 1), (1, 1, 1)])(lambda x1, x2: None)
 
 
-@pytest.mark.xfail(reason="BUG: ids of non-scalar values are the type name ('ndarray'), so two cases collide and the rubric fails to load with 'duplicate test name'", strict=True)
 def test_parametrize_ids_are_unique_for_non_scalar_values() -> None:
     @parametrize("x", [np.zeros(2), np.ones(2), [1, 2]])
     def test_e(x: Any) -> None:

@@ -46,3 +46,13 @@ def test_dw_matches_numerical_gradient(student, rng):
     err = relative_error(dw.reshape(num.shape), num)
     if err > 1e-5:
         fail(f"dw disagrees with the numerical gradient of ½Σ(A−Y)² (relative error {err:.2g}, should be < 1e-5)")
+
+
+@parametrize("shape", [(5,), (3, 4)], ids=["1d", "2d"])
+def test_sigmoid_prime_random(student, reference, rng, shape):
+    expect(student, reference, "sigmoid_prime", rng.normal(0, 4, shape))
+
+
+def test_sigmoid_prime_extremes(student, reference):
+    # σ'(±1000) is 0, not nan
+    expect(student, reference, "sigmoid_prime", np.array([-1000.0, 0.0, 1000.0]), atol=1e-12)

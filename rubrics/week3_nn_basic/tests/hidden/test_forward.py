@@ -24,3 +24,9 @@ def test_random_network_single_input(student, reference, rng, sizes):
 def test_batch_input(student, reference, rng):
     net = _network(rng, 3, 4, 2)
     expect(student, reference, "forward", net, rng.normal(0, 1, (6, 3)))
+
+
+def test_forward_on_the_notebooks_own_network(student, reference):
+    """init_network is given; forward(init_network(), x) is what the notebook prints."""
+    net = student.call("init_network")
+    expect(student, reference, "forward", net, np.array([1.0, 0.5, 0.7]))
