@@ -20,7 +20,7 @@ from grader import notebook as nbio
 from grader import rubric as rubric_mod
 from grader.config import Limits
 from grader.errors import GraderError, NotebookError, RubricError, SandboxError
-from grader.namespaces import RecordedNamespace, ReferenceNamespace, ReferenceSet, StudentNamespace
+from grader.namespaces import LazyReference, RecordedNamespace, ReferenceNamespace, ReferenceSet, StudentNamespace
 from grader.runner import not_run, run_tests
 from grader.scoring import score_tests, total
 
@@ -52,7 +52,7 @@ def reference_for(rubric: rubric_mod.Rubric) -> ReferenceSet:
         sources = reference_sources(rubric)
         main = ReferenceNamespace(sources, files=rubric.files)
         variants = [
-            (v, ReferenceNamespace([*sources, v.source], files=rubric.files, prefix=f"{v.name}:"))
+            (v, LazyReference(lambda v=v: ReferenceNamespace([*sources, v.source], files=rubric.files, prefix=f"{v.name}:")))
             for v in rubric.variants
         ]
         _REFERENCES[key] = ReferenceSet(main, variants, rubric.returns)

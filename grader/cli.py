@@ -27,8 +27,9 @@ EXAMPLES = {
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--assignment", help="assignment id (default: the only one in rubrics/ or assignments/)")
     p.add_argument("--rubric", type=Path, help="rubric folder (rubrics/<a> or assignments/<a>) instead of looking it up")
-    p.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits"], default="auto",
-                   help="isolation: auto (bubblewrap when it works, else resource limits only), bwrap (required), rlimits")
+    p.add_argument("--sandbox", choices=["auto", "forkserver", "bwrap", "rlimits"], default="auto",
+                   help="isolation: auto (warm kernels from a fork server as root, else bubblewrap, else resource "
+                        "limits only), forkserver, bwrap, rlimits")
     p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
                    help="override a sandbox limit, e.g. --limit call_timeout=5 (names below)")
 
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="prove the rubric: reference 100, blank 0, fixtures as expected", formatter_class=fmt,
                        epilog="examples:\n  " + EXAMPLES["validate"])
     p.add_argument("assignment")
-    p.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits"], default="auto")
+    p.add_argument("--sandbox", choices=["auto", "forkserver", "bwrap", "rlimits"], default="auto")
     p.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
     p.add_argument("--update", action="store_true",
                    help="write the measured scores into the fixtures' MANIFEST.toml as expected_score (review the diff!)")
@@ -109,7 +110,7 @@ def _warn_sandbox(choice: str) -> None:
     from grader.sandbox import detect_mechanism
 
     mechanism, note = detect_mechanism(choice)
-    if mechanism != "bwrap":
+    if mechanism == "rlimits" and note:
         print(f"grader: warning: {note}; grading with resource limits only", file=sys.stderr)
 
 

@@ -270,7 +270,24 @@ class Probe:
             fh.write(text)
 
 
-def install(ns, outdir, name):
-    """Called once in the kernel: put a Probe into the user namespace under ``name``."""
-    ns[name] = Probe(ns, outdir)
+def install(ns, outdir, name, kernel=None):
+    """Called once in the kernel: put a Probe into the user namespace under ``name`` and, when
+    the kernel allows it, answer ``grader_request`` shell messages directly (no run_cell)."""
+    probe = Probe(ns, outdir)
+    ns[name] = probe
     _sys.setrecursionlimit(max(_sys.getrecursionlimit(), 3000))
+    if kernel is None:
+        return False
+
+    def handler(stream, ident, parent):
+        try:
+            content = parent.get("content", {})
+            probe.handle(content["req"], content["out"])
+        finally:
+            kernel.session.send(stream, "grader_reply", {"status": "ok"}, parent, ident)
+
+    try:
+        kernel.shell_handlers["grader_request"] = handler
+    except BaseException:
+        return False
+    return True

@@ -59,10 +59,22 @@ def _ns_flags() -> list[str]:
 
 
 def detect_mechanism(preferred: str = "auto") -> tuple[str, str]:
-    """Return ``(mechanism, note)``; ``note`` explains a fallback in one sentence."""
+    """Return ``(mechanism, note)``; ``note`` explains a fallback in one sentence.
+
+    auto: warm kernels from a fork server when running as root (same namespaces as
+    bubblewrap, without a cold start), else bubblewrap, else resource limits only."""
     global _detected
     if preferred == "rlimits":
         return "rlimits", "sandbox disabled on request (--sandbox rlimits)"
+    if preferred in ("auto", "forkserver"):
+        from grader.sandbox import forkserver
+
+        if forkserver.usable():
+            return "forkserver", ""
+        if preferred == "forkserver":
+            from grader.errors import SandboxError
+
+            raise SandboxError("--sandbox forkserver needs root and Linux namespaces; use --sandbox bwrap")
     with _detect_lock:
         if _detected is None:
             bwrap = shutil.which("bwrap")
@@ -109,9 +121,28 @@ def _python_roots() -> list[str]:
     return out
 
 
-def kernel_uid() -> int | None:
-    """A uid for this worker's kernel when running as root (unique among live workers)."""
+def _world_readable(path: str) -> bool:
+    """Can any user reach ``path`` (execute bit for others on every folder above it)?"""
+    p = os.path.abspath(path)
+    while True:
+        try:
+            if not os.stat(p).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+        if p == "/":
+            return True
+        p = os.path.dirname(p)
+
+
+def kernel_uid(mechanism: str = "bwrap") -> int | None:
+    """A uid for this worker's kernel when running as root (unique among live workers).
+
+    bubblewrap re-mounts the Python installation where any uid can read it; without it the
+    kernel can only drop root when the installation is world-readable (not under /root)."""
     if os.geteuid() != 0:
+        return None
+    if mechanism not in ("bwrap", "forkserver") and not all(_world_readable(r) for r in _python_roots()):
         return None
     return 1_000_000 + os.getpid()
 
@@ -186,8 +217,20 @@ class Launch:
             "RLIMIT_CORE": 0,
         }
 
+    def ro_paths(self) -> list[str]:
+        """What the kernel sees of the system, read-only."""
+        paths = [p for p in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc") if os.path.exists(p)]
+        return paths + [r for r in _python_roots() if not (r == "/usr" or r.startswith("/usr/"))]
+
     def argv(self) -> list[str]:
         cfg = {"rlimits": self.rlimits(), "env": self.env(), "uid": self.uid, "cwd": str(self.work)}
+        if self.mechanism == "forkserver":
+            from grader.sandbox import forkserver
+
+            zygote = forkserver.Zygote.get(zygote_env(self.env()))
+            req = {"root": str(self.root), "cfg": cfg, "ro": self.ro_paths(),
+                   "tmp_bytes": self.limits.max_disk_mb * 2**20, "stderr": str(self.root / "kernel.stderr")}
+            return [sys.executable, "-S", "-c", forkserver.CLIENT, zygote.socket, json.dumps(req), "{connection_file}"]
         inner = [sys.executable, "-c", _PREAMBLE, json.dumps(cfg), "{connection_file}"]
         if self.mechanism != "bwrap":
             return inner
@@ -206,7 +249,8 @@ class Launch:
             for parent in reversed(parents):
                 argv += ["--perms", "0755", "--dir", parent]
             argv += ["--ro-bind", root, root]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.max_disk_mb * 2**20), "--tmpfs", "/tmp"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(self.limits.max_disk_mb * 2**20),
+                 "--tmpfs", "/tmp", "--hostname", "sandbox"]
         parents = []
         p = str(self.root)
         while p not in ("/", ""):
@@ -230,6 +274,20 @@ class Launch:
             "interrupt_mode": "message",
         }
         (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+def zygote_env(kernel_env: dict[str, str]) -> dict[str, str]:
+    """The zygote imports with the kernel's settings (hash seed, BLAS threads, Agg backend)."""
+    keep = ("PATH", "LANG", "LC_ALL", "MPLBACKEND", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE",
+            "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    env = {k: v for k, v in kernel_env.items() if k in keep}
+    try:
+        import matplotlib
+
+        env["MPLCONFIGDIR"] = matplotlib.get_cachedir()  # the grader's font cache, built once
+    except Exception:  # noqa: BLE001
+        pass
+    return env
 
 
 def release(launch: Launch) -> None:

@@ -152,6 +152,7 @@ class KernelSession:
         self.bc: Any = None  # blocking client for probes
         self.probe_name = "_grader_probe_" + secrets.token_hex(6)
         self.probe_installed = False
+        self.direct = False  # probe answers grader_request messages directly
         self.ok_cells: list[str] = []
         self.restarts = 0
         self.dead_for_good = ""
@@ -167,7 +168,9 @@ class KernelSession:
         t0 = time.perf_counter()
         self.root = Path(tempfile.mkdtemp(prefix="grader-"))
         os.chmod(self.root, 0o700)  # other local users cannot look in before the tmpfs is mounted
-        self.launch = Launch(self.root, self.limits, self.mechanism, kernel_uid())
+        self.launch = Launch(self.root, self.limits, self.mechanism, kernel_uid(self.mechanism))
+        if self.launch.uid is None and os.geteuid() == 0:
+            self.mechanism = f"{self.mechanism}-as-root"  # recorded in the result: the kernel kept root
         self.launch.prepare()
         for name, data in self.files.items():
             target = self.launch.work / name
@@ -205,8 +208,14 @@ class KernelSession:
             )
             self._connect()
         except Exception as exc:
+            try:
+                self._stderr.flush()
+                tail = self.stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
+            except OSError:
+                tail = []
             self.__exit__(None, None, None)
-            raise SandboxError(f"the kernel could not be started ({exc}); see kernel.stderr") from exc
+            detail = f"; the kernel said: {' | '.join(tail)[:400]}" if tail else ""
+            raise SandboxError(f"the kernel could not be started ({exc}){detail}") from exc
         self.timings["kernel_start"] = time.perf_counter() - t0
         return self
 
@@ -388,7 +397,7 @@ class KernelSession:
                 run_sync(self.km.interrupt_kernel)()  # type: ignore[union-attr]
                 self._run_code("None", timeout=5)
                 return
-            except (CallTimeout, KernelDied, _Unresponsive):
+            except Exception:  # noqa: BLE001 - any failure to recover in place means: restart
                 pass
         self._restart(why, testing=testing)
 
@@ -427,14 +436,28 @@ class KernelSession:
     # -- the data-only channel ---------------------------------------------------------------
     def _run_code(self, code: str, *, timeout: float) -> dict[str, Any]:
         """Run code silently in the kernel; return the execute_reply content."""
+        msg_id = self.bc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        return self._wait_reply(msg_id, timeout)
+
+    def _send_request(self, content: dict[str, Any], *, timeout: float) -> dict[str, Any]:
+        """A ``grader_request`` shell message, answered by the probe without IPython's run_cell."""
+        msg = self.bc.session.msg("grader_request", content)
+        self.bc.shell_channel.send(msg)
+        return self._wait_reply(msg["header"]["msg_id"], timeout, handler=True)
+
+    def _wait_reply(self, msg_id: str, timeout: float, *, handler: bool = False) -> dict[str, Any]:
         bc = self.bc
-        msg_id = bc.execute(code, silent=True, store_history=False, allow_stdin=False)
         deadline = time.monotonic() + timeout
+        idle_at: float | None = None
         while True:
-            self._drain_iopub()
+            if self._drain_iopub(msg_id) and idle_at is None:
+                idle_at = time.monotonic()
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _Unresponsive(timeout)
+            if handler and idle_at is not None and time.monotonic() - idle_at > 0.5:
+                # the kernel went idle without answering: the student removed the handler
+                raise ChannelError("the kernel no longer answers grader requests")
             try:
                 msg = bc.get_shell_msg(timeout=min(left, 0.25))
             except Empty:
@@ -444,25 +467,44 @@ class KernelSession:
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
                 return msg.get("content", {})
 
-    def _drain_iopub(self) -> None:
+    def _drain_iopub(self, msg_id: str = "") -> bool:
+        """Discard the kernel's broadcasts; True when it reported idle after ``msg_id``.
+
+        Frames are read raw: printing and status chatter from student code is never decoded,
+        except the small ``status`` messages that answer our own request."""
+        sock = self.bc.iopub_channel.socket
+        idle = False
+        needle = msg_id.encode()
         for _ in range(10_000):
             try:
-                self.bc.get_iopub_msg(timeout=0)
-            except Empty:
-                return
-            except Exception:  # noqa: BLE001 - malformed messages are dropped
-                return
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                break
+            except zmq.ZMQError:
+                break
+            if not msg_id or idle:
+                continue
+            try:
+                at = frames.index(b"<IDS|MSG>")
+                header, parent, content = frames[at + 2], frames[at + 3], frames[at + 5]
+            except (ValueError, IndexError):
+                continue
+            if len(header) < 4096 and b'"status"' in header and needle in parent and b'"idle"' in content:
+                idle = True
+        return idle
 
     def _install_probe(self) -> None:
         code = (
             f"exec(compile({_KERNEL_SIDE_SOURCE!r}, '<grader>', 'exec'), __g := {{'__name__': '_grader_kernel_side'}})\n"
-            f"__g['install'](globals(), {str(self.launch.out)!r}, {self.probe_name!r})\n"
-            "del __g\n"
+            "try:\n    __k = get_ipython().kernel\nexcept Exception:\n    __k = None\n"
+            f"__g['install'](globals(), {str(self.launch.out)!r}, {self.probe_name!r}, __k)\n"
+            "del __g, __k\n"
         )
         content = self._run_code(code, timeout=30)
         if content.get("status") != "ok":
             raise ChannelError(f"the probe could not be installed: {content.get('ename')}: {content.get('evalue')}")
         self.probe_installed = True
+        self.direct = True
 
     def request(self, req: dict[str, Any], *, what: str, timeout: float | None = None) -> Any:
         """Send one request; return decoded plain data or raise a StudentCodeProblem."""
@@ -489,7 +531,14 @@ class KernelSession:
             out_name = secrets.token_hex(8) + ".json"
             out_path = str(self.launch.out / out_name)
             try:
-                content = self._run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
+                if self.direct:
+                    try:
+                        content = self._send_request({"req": text, "out": out_name}, timeout=timeout)
+                    except ChannelError:
+                        self.direct = False  # fall back to executing the call as code
+                        content = self._run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
+                else:
+                    content = self._run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
             except _Unresponsive:
                 if culprit:
                     self.timeouts[culprit] = self.timeouts.get(culprit, 0) + 1

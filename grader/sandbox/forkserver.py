@@ -1,0 +1,276 @@
+"""Warm kernels: a pre-imported *zygote* forks a fresh, sandboxed kernel per submission.
+
+Starting Python, ipykernel, NumPy, pandas and matplotlib costs about a second of CPU per
+kernel, more than grading itself. The zygote (one per grading worker, running as root, never
+touching student code or rubrics) imports them once. For each submission it forks:
+
+    zygote (root) ── fork ──> keeper (root, outside the new PID namespace)
+                                 unshare(mount, PID, net, IPC, UTS)
+                                 └─ fork ──> kernel (PID 1 of its namespace)
+                                               private mounts: tmpfs root with read-only /usr, /etc,
+                                               the Python installation, the scratch folder, fresh /tmp,
+                                               /proc and a minimal /dev; chroot; rlimits; setuid to
+                                               the submission's own uid; minimal environment;
+                                               then ipykernel starts on the scratch's IPC sockets.
+
+The isolation is the same as the bubblewrap mechanism (a test checks the probes match), and
+every kernel is a new process that no other submission touched: the zygote only ever ran
+imports. The keeper kills the kernel's whole PID namespace when the grader's stand-in process
+(the "client" that jupyter_client launches) goes away, and reports the kernel's exit status
+to it, so restarts and death detection work exactly as with a cold kernel.
+
+Requires root (namespaces and mounts). Elsewhere the grader starts kernels through bubblewrap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+PRELOAD = ["numpy", "pandas", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp", "ipykernel.ipkernel"]
+
+# Runs in the zygote process (no grader imports: it must stay free of rubric code).
+_ZYGOTE = r'''
+import ctypes, json, os, resource, select, signal, socket, sys
+import importlib
+ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the grading worker
+for mod in json.loads(sys.argv[2]):
+    try:
+        importlib.import_module(mod)
+    except Exception as exc:  # a missing optional library only costs its warm start
+        print("grader zygote: could not preload %s: %s" % (mod, exc), file=sys.stderr)
+import threading
+assert threading.active_count() == 1, "the zygote must be single-threaded to fork safely"
+
+libc = ctypes.CDLL(None, use_errno=True)
+NEWNS, NEWUTS, NEWIPC, NEWNET, NEWPID = 0x00020000, 0x04000000, 0x08000000, 0x40000000, 0x20000000
+RDONLY, NOSUID, NODEV, NOEXEC, REMOUNT, BIND, REC, PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+
+def mount(src, tgt, fstype, flags, data=None):
+    enc = lambda s: s.encode() if isinstance(s, str) else s
+    if libc.mount(enc(src), enc(tgt), enc(fstype), flags, enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "mount %s on %s: %s" % (src, tgt, os.strerror(err)))
+
+def bind(src, tgt, ro):
+    if os.path.isdir(src):
+        os.makedirs(tgt, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(tgt), exist_ok=True)
+        open(tgt, "a").close()
+    mount(src, tgt, None, BIND | REC)
+    if ro:
+        mount(None, tgt, None, REMOUNT | BIND | RDONLY | NOSUID | NODEV | REC)
+
+def become_kernel(req, log_fd):
+    root, cfg = req["root"], req["cfg"]
+    mount(None, "/", None, REC | PRIVATE)
+    nr = os.path.join(root, ".newroot")
+    os.makedirs(nr, exist_ok=True)
+    mount("tmpfs", nr, "tmpfs", NOSUID | NODEV, "mode=0755,size=16m")
+    for path in req["ro"]:
+        if os.path.exists(path):
+            bind(path, nr + path, True)
+    os.makedirs(nr + "/tmp", exist_ok=True)
+    mount("tmpfs", nr + "/tmp", "tmpfs", NOSUID | NODEV, "mode=1777,size=%d" % req["tmp_bytes"])
+    bind(root, nr + root, False)  # after /tmp: the scratch folder usually lives under it
+    os.makedirs(nr + "/proc", exist_ok=True)
+    mount("proc", nr + "/proc", "proc", NOSUID | NODEV | NOEXEC)
+    os.makedirs(nr + "/dev", exist_ok=True)
+    mount("tmpfs", nr + "/dev", "tmpfs", NOSUID | NOEXEC, "mode=0755,size=64k")
+    for dev in ("null", "zero", "full", "random", "urandom", "tty"):
+        bind("/dev/" + dev, nr + "/dev/" + dev, False)
+    os.makedirs(nr + "/dev/shm", exist_ok=True)
+    os.makedirs(nr + "/dev/pts", exist_ok=True)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, nr + "/dev/" + name)
+    mount(None, nr, None, REMOUNT | RDONLY | NOSUID | NODEV)  # the new root itself is read-only
+    os.chroot(nr)
+    os.chdir("/")
+    socket.sethostname("sandbox")
+    for name, value in cfg["rlimits"].items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    if cfg["uid"] is not None:
+        os.setgroups([])
+        os.setgid(cfg["uid"])
+        os.setuid(cfg["uid"])
+    os.environ.clear()
+    os.environ.update(cfg["env"])
+    os.chdir(cfg["cwd"])
+    devnull = os.open("/dev/null", os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.dup2(log_fd, 2)
+    os.closerange(3, 65536)
+    sys.stdout = open(1, "w", closefd=False)
+    sys.stderr = open(2, "w", closefd=False)
+    sys.argv = ["ipykernel_launcher"]
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize(["-f", req["connection_file"], "--HistoryManager.enabled=False", "--Application.log_level=40"])
+    app.start()
+
+def keeper(conn, req):
+    """Outside the new PID namespace: start the kernel, then report its end to the client."""
+    log_fd = os.open(req["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    if libc.unshare(NEWNS | NEWUTS | NEWIPC | NEWNET | NEWPID) != 0:
+        os.write(log_fd, ("grader zygote: unshare failed: %s\n" % os.strerror(ctypes.get_errno())).encode())
+        os._exit(1)  # never run a kernel without its namespaces
+    pid = os.fork()
+    if pid == 0:
+        try:
+            conn.close()
+            become_kernel(req, log_fd)
+        except BaseException as exc:
+            os.write(log_fd, ("grader zygote: kernel setup failed: %r\n" % (exc,)).encode())
+        os._exit(1)
+    os.close(log_fd)
+    conn.sendall(b"started\n")
+    pidfd = os.pidfd_open(pid)
+    while True:
+        ready, _, _ = select.select([conn, pidfd], [], [])
+        if pidfd in ready:
+            _, status = os.waitpid(pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            try:
+                conn.sendall(("exit %d\n" % code).encode())
+            except OSError:
+                pass
+            os._exit(0)
+        if conn in ready and not conn.recv(1):
+            # the client is gone (shutdown or kill): the whole PID namespace goes with PID 1
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            os._exit(0)
+
+def serve(path):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    os.chmod(path, 0o600)
+    srv.listen(64)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped automatically
+    print("ready", flush=True)
+    while True:
+        conn, _ = srv.accept()
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        if not data:
+            conn.close()
+            continue
+        req = json.loads(data)
+        if os.fork() == 0:
+            srv.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                keeper(conn, req)
+            finally:
+                os._exit(1)
+        conn.close()
+
+serve(sys.argv[1])
+'''
+
+# Runs as the "kernel process" jupyter_client manages: asks the zygote for a kernel, waits for it.
+CLIENT = r'''
+import ctypes, json, os, signal, socket, sys
+ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: if the grader dies, so does the kernel
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+req = json.loads(sys.argv[2])
+req["connection_file"] = sys.argv[3]
+s.sendall((json.dumps(req) + "\n").encode())
+signal.signal(signal.SIGTERM, lambda *a: os._exit(143))
+buf = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        os._exit(1)
+    buf += chunk
+    for line in buf.split(b"\n")[:-1]:
+        if line.startswith(b"exit "):
+            code = int(line[5:])
+            os._exit(code if code >= 0 else 128 - code)
+    buf = buf.rsplit(b"\n", 1)[-1]
+'''
+
+
+class Zygote:
+    """One per grading process; started on first use, stopped at exit."""
+
+    _instance: "Zygote | None" = None
+    _lock = threading.Lock()
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
+        os.chmod(self.dir, 0o700)
+        self.socket = str(self.dir / "z.sock")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _ZYGOTE, self.socket, json.dumps(PRELOAD)],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(self.dir / "zygote.log", "wb"),  # noqa: SIM115
+            cwd=str(self.dir),
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != b"ready":
+            log = (self.dir / "zygote.log").read_text(errors="replace")[-500:]
+            self.stop()
+            raise RuntimeError(f"the warm-kernel server did not start: {log}")
+
+    @classmethod
+    def get(cls, env: dict[str, str]) -> "Zygote":
+        with cls._lock:
+            if cls._instance is None or cls._instance.proc.poll() is not None or cls._instance.pid != os.getpid():
+                cls._instance = cls(env)
+                cls._instance.pid = os.getpid()
+                import atexit
+
+                atexit.register(cls._instance.stop)
+            return cls._instance
+
+    pid = 0
+
+    def stop(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+        import shutil
+
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def available() -> bool:
+    """Warm kernels need root (namespaces, mounts, chroot) and Linux pidfds."""
+    return sys.platform.startswith("linux") and os.geteuid() == 0 and hasattr(os, "pidfd_open")
+
+
+_probe: bool | None = None
+
+
+def usable() -> bool:
+    """``available()`` and namespaces can really be created here (not in every container)."""
+    global _probe
+    if _probe is None:
+        if not available():
+            _probe = False
+        else:
+            code = "import ctypes,sys; sys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x00020000|0x40000000|0x20000000|0x08000000|0x04000000) != 0)"
+            try:
+                _probe = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, timeout=20).returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                _probe = False
+    return _probe
