@@ -150,6 +150,7 @@ class KernelSession:
         self.km: _KernelManager | None = None
         self.client: _CappedClient | None = None
         self.bc: Any = None  # blocking client for probes
+        self.nb_kc: Any = None  # nbclient's async client
         self.probe_name = "_grader_probe_" + secrets.token_hex(6)
         self.probe_installed = False
         self.direct = False  # probe answers grader_request messages directly
@@ -186,6 +187,9 @@ class KernelSession:
         actx = zmq.asyncio.Context()
         actx.setsockopt(zmq.MAXMSGSIZE, MAX_MSG_BYTES)
         actx.setsockopt(zmq.RCVHWM, 200)
+        for ctx in (zctx, actx):
+            # clients connect before the kernel binds: retry every 10 ms, not ZMQ's default 100 ms
+            ctx.setsockopt(zmq.RECONNECT_IVL, 10)
         self.zctx, self.actx = zctx, actx
         km = _KernelManager(
             kernel_name="grader",
@@ -206,6 +210,9 @@ class KernelSession:
                 cwd=str(self.launch.work), env=self.launch.env(),
                 stdout=self._devnull, stderr=self._stderr,
             )
+            # nbclient's client subscribes while the kernel boots, so its first wait is short
+            self.nb_kc = km.client()
+            self.nb_kc.start_channels()
             self._connect()
         except Exception as exc:
             try:
@@ -242,15 +249,41 @@ class KernelSession:
         self.bc = self.km.blocking_client()
         self.bc.context = self.zctx
         self.bc.start_channels()
-        self.bc.wait_for_ready(timeout=60)
+        self._wait_ready(timeout=60)
         self.probe_installed = False
         if self.setup_code:
             self._run_code(self.setup_code, timeout=30)
 
+    def _wait_ready(self, *, timeout: float) -> None:
+        """Like jupyter_client's wait_for_ready, but polling every 50 ms instead of 200 ms-1 s:
+        ready once the kernel answered kernel_info and its broadcasts reach us."""
+        bc = self.bc
+        deadline = time.monotonic() + timeout
+        replied = broadcast = False
+        while not (replied and broadcast):
+            bc.kernel_info()
+            until = time.monotonic() + 0.05
+            while time.monotonic() < until and not (replied and broadcast):
+                try:
+                    msg = bc.get_shell_msg(timeout=0.01)
+                    replied = replied or msg.get("msg_type") == "kernel_info_reply"
+                except Empty:
+                    pass
+                try:
+                    bc.iopub_channel.socket.recv_multipart(zmq.NOBLOCK)
+                    broadcast = True
+                except zmq.Again:
+                    pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
+            if not (replied and broadcast) and not self._alive():
+                raise RuntimeError("the kernel died before it was ready")
+        self._drain_iopub()
+
     def __exit__(self, *exc: Any) -> None:
         try:
-            if self.client is not None and self.client.kc is not None:
-                self.client.kc.stop_channels()
+            if self.nb_kc is not None:
+                self.nb_kc.stop_channels()
         except Exception:  # noqa: BLE001 - teardown must go on
             pass
         try:
@@ -260,6 +293,11 @@ class KernelSession:
             pass
         try:
             if self.km is not None and self.km.has_kernel:
+                # kill and reap first: jupyter_client would otherwise poll for the exit every 100 ms
+                proc = getattr(self.km.provisioner, "process", None)
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=5)
                 run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # noqa: BLE001
             pass
@@ -306,8 +344,7 @@ class KernelSession:
 
         client.on_cell_executed = on_executed
         self.client = client
-        client.kc = self.km.client()
-        client.kc.start_channels()
+        client.kc = self.nb_kc
         run_sync(client.kc.wait_for_ready)(timeout=60)
         client.kc.allow_stdin = False
         self.executing = True
