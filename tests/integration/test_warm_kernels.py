@@ -1,0 +1,90 @@
+"""Warm kernels (forkserver) must change nothing but speed: same results, same isolation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import api
+from grader.sandbox import KernelSession, detect_mechanism
+from grader.sandbox import forkserver
+
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.skipif(not forkserver.usable(), reason="warm kernels need root and Linux namespaces"),
+]
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "notebooks" / "week3"
+CASES = [
+    "passes_all", "backprop_first_revision", "syntax_error_one_cell", "raises_in_call", "forward_relu_hidden",
+    "perceptron_labels_0_1", "weights_as_list_broadcast", "sigmoid_overflow_nan", "missing_function",
+    "step_function_scalar_only", "reads_iris_url", "uses_np_int",
+]
+
+
+def _cold() -> str:
+    try:
+        return detect_mechanism("bwrap")[0]
+    except Exception:
+        return "rlimits"
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return api.load_rubric(assignment="week3_nn_basic")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_warm_and_cold_kernels_give_byte_identical_results(rubric, name):
+    path = FIXTURES / f"{name}.ipynb"
+    warm = api.grade_notebook(path, rubric, sandbox="forkserver")
+    cold = api.grade_notebook(path, rubric, sandbox=_cold())
+    assert warm["sandbox"] == "forkserver"
+
+    def comparable(r):
+        return api.result_json({k: v for k, v in r.items() if k not in ("timings", "sandbox")})
+
+    assert comparable(warm) == comparable(cold)
+
+
+PROBE = r'''
+import os, socket, json
+out = {"uid": os.getuid(), "root": sorted(os.listdir("/")), "pids": len([p for p in os.listdir("/proc") if p.isdigit()]),
+       "repo": os.path.exists(%r), "env": sorted(os.environ), "home": os.environ.get("HOME")}
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=1); out["net"] = "open"
+except OSError:
+    out["net"] = "closed"
+for path in ("/etc/x", "/usr/x"):
+    try:
+        open(path, "w"); out[path] = "writable"
+    except OSError:
+        out[path] = "read-only"
+open("/tmp/t", "w").write("x")
+open("scratch.txt", "w").write("x")
+PROBE = json.dumps(out)
+''' % str(Path(__file__).resolve().parents[2])
+
+
+@pytest.mark.parametrize("mechanism", ["forkserver", "bwrap"])
+def test_isolation_inside_the_kernel(mechanism):
+    if mechanism == "bwrap" and _cold() != "bwrap":
+        pytest.skip("bubblewrap not available")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(PROBE)]
+    with KernelSession(sandbox=mechanism) as ks:
+        report = ks.run_notebook(nb)
+        assert [c.status for c in report.cells] == ["ok"], report.cells
+        seen = json.loads(ks.request({"op": "get", "name": "PROBE"}, what="probe"))
+        uid = ks.launch.uid
+    assert seen["uid"] == uid and uid != 0
+    assert seen["pids"] <= 2  # only the sandbox's own processes are visible
+    assert seen["repo"] is False  # the grader's repository (rubrics, solutions) is not there
+    assert seen["net"] == "closed"
+    assert seen["/etc/x"] == seen["/usr/x"] == "read-only"
+    assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "proc", "root", "sbin", "tmp", "usr"}
+    for key in seen["env"]:
+        assert not key.startswith(("GRADER", "SSH", "AWS", "GITHUB", "CI", "PYTEST", "VIRTUAL_ENV")), key
