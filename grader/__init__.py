@@ -25,12 +25,12 @@ from grader.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "RESULT_SCHEMA",
     "ChannelError",
     "GradebookError",
     "GraderError",
     "Limits",
     "NotebookError",
+    "RESULT_SCHEMA",
     "RubricError",
     "SandboxError",
     "UsageError",
