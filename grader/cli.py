@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="self-check one notebook against the public tests", formatter_class=fmt,
                        description="Run the public tests on your notebook, as a student would before handing in.",
                        epilog="examples:\n  " + EXAMPLES["check"] + "\n\n" + limits_help)
-    p.add_argument("notebook", type=Path)
+    p.add_argument("notebook", type=Path, help="your notebook (.ipynb)")
     p.add_argument("--json", type=Path, help="write the result as JSON")
     p.add_argument("--html", type=Path, help="write an HTML report")
     p.add_argument("--ci", action="store_true", help="CI mode: exit 0 when the score reaches the pass mark, else 1")
@@ -72,18 +72,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write CSV, Gradescope or JUnit files from a gradebook", formatter_class=fmt,
                        epilog="examples:\n  " + EXAMPLES["export"])
     p.add_argument("out", type=Path, help="the output folder of `grader grade` (holds gradebook.sqlite)")
-    p.add_argument("--format", choices=["csv", "gradescope", "junit"], required=True)
+    p.add_argument("--format", choices=["csv", "gradescope", "junit"], required=True,
+                   help="csv: one row per submission; gradescope: results.json per student; junit: one XML file")
     p.add_argument("--to", type=Path, help="where to write (default: inside the output folder)")
     p.add_argument("--assignment", help="only this assignment")
 
     p = sub.add_parser("generate", help="write the student notebook, public tests and expected values", formatter_class=fmt,
+                       description="Write assignments/ASSIGNMENT/ from solutions/ and rubrics/: the notebook with solution "
+                                   "regions blanked, the public tests and their expected values. Hidden tests stay in rubrics/.",
                        epilog="examples:\n  " + EXAMPLES["generate"])
-    p.add_argument("assignment")
+    p.add_argument("assignment", help="assignment id, a folder name under rubrics/")
 
     p = sub.add_parser("validate", help="prove the rubric: reference 100, blank 0, fixtures as expected", formatter_class=fmt,
+                       description="Grade the reference, the generated blank and every fixture listed with an expected_score "
+                                   "in the rubric's fixtures MANIFEST.toml; exit 1 if any differs.",
                        epilog="examples:\n  " + EXAMPLES["validate"])
-    p.add_argument("assignment")
-    p.add_argument("--sandbox", choices=["auto", "forkserver", "bwrap", "rlimits"], default="auto")
+    p.add_argument("assignment", help="assignment id, a folder name under rubrics/")
+    p.add_argument("--sandbox", choices=["auto", "forkserver", "bwrap", "rlimits"], default="auto",
+                   help="isolation mechanism (see `grader grade --help`)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
     p.add_argument("--update", action="store_true",
                    help="write the measured scores into the fixtures' MANIFEST.toml as expected_score (review the diff!)")
