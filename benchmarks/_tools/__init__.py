@@ -1,0 +1,1 @@
+"""Helpers for ``benchmarks/throughput.py`` (not part of the grader package)."""

@@ -1,0 +1,593 @@
+#!/usr/bin/env python
+"""Throughput benchmark: grader vs. the floor (plain python) vs. nbgrader and otter-grader.
+
+    python benchmarks/throughput.py                 # N=40, -j 1,2, competitors when installed
+    python benchmarks/throughput.py --quick         # N=6, no competitors: a smoke test
+    python benchmarks/throughput.py --competitor-python /tmp/benchenv/bin/python --json out.json
+
+What it does, all in one run, one measurement after another (nothing runs concurrently with
+a measured command):
+
+1. Makes N submissions (``<student>/week3.ipynb``) in a temporary folder, cycling through
+   ``tests/fixtures/notebooks/week3/*.ipynb`` in MANIFEST order (correct ones, failing cells,
+   known mistakes), skipping ``*iris_url*`` (it tries the network when run unsandboxed).
+   Each copy carries a one-line comment naming its student, so no two are identical.
+2. grader: ``grader.batch.grade(paths, out, rubric=load_rubric(assignment="week3_nn_basic"),
+   jobs=K, sandbox=...)`` with hidden tests, once per K in ``--jobs`` (fresh output folders),
+   each in its own subprocess (``_tools/run_grader.py``).
+3. The floor: for each submission, a fresh ``python`` running its code cells once (each cell
+   compiled and run inside try/except, magics and ``!`` lines dropped) in a folder holding a
+   copy of ``grader/data/iris.data``.
+4. nbgrader (``nbgrader autograde`` over all submissions, in a course made at run time) and
+   otter-grader (``otter run`` once per submission, autograder zip made by ``otter generate``)
+   when an interpreter that has them is found (``--competitor-python``, this interpreter, or
+   the one behind ``nbgrader``/``otter`` on PATH); skipped with a message otherwise.
+
+Measuring: wall time with ``time.perf_counter`` around each command; CPU time (user + system)
+of the command and *all* its descendants (Jupyter kernels, processes started through
+bubblewrap, worker pools): from a cgroup of its own where one can be made (as root on Linux),
+else from ``os.wait4``/``RUSAGE_CHILDREN`` with this process as child subreaper. The rusage
+figure is printed beside it: it misses the CPU of kernels whose PID namespace is torn down by
+killing bwrap, see ``_tools/measure.py``. Per-notebook grader wall times come from
+the ``timings.total`` of each result.json; per-notebook grader (and nbgrader) CPU is the run's
+total CPU divided by N, since a batch's CPU cannot be split by notebook. Every tool gets the
+same environment for the student code: ``MPLBACKEND=Agg`` and single-threaded BLAS (what the
+grader's sandbox sets).
+
+No figure is asserted: this is the instrument, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _tools import measure, submissions
+from _tools.checks import MAX_POINTS
+
+REPO = HERE.parent
+ASSIGNMENT = "week3_nn_basic"
+FIXTURES = REPO / "tests" / "fixtures" / "notebooks" / "week3"
+REFERENCE = REPO / "solutions" / ASSIGNMENT / "reference.ipynb"
+TOOLS = HERE / "_tools"
+
+
+def _iris() -> Path:
+    spec = importlib.util.find_spec("grader")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the grader package is not importable: `pip install -e .` first")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "iris.data"
+
+
+def _student_env(extra_path: str | None = None) -> dict[str, str]:
+    """The environment every tool runs with: what the grader's sandbox gives student code."""
+    env = dict(os.environ)
+    env.update(MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONHASHSEED="0")
+    env.pop("JPY_PARENT_PID", None)
+    if extra_path:
+        env["PATH"] = extra_path + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _median(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def _mean(xs: list[float]) -> float | None:
+    return statistics.fmean(xs) if xs else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def _sum_foreign(ms: list[measure.Measurement]) -> float | None:
+    vals = [m.foreign_cpu for m in ms]
+    return None if not vals or any(v is None for v in vals) else sum(vals)
+
+
+def _others_pct(foreign: float | None, wall: float, nproc: int | None) -> float | None:
+    """CPU that other processes on the machine used during a run, as % of its capacity then."""
+    return None if foreign is None or not wall else 100 * foreign / (wall * (nproc or 1))
+
+
+def _log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# -- machine ---------------------------------------------------------------------------------
+def machine_info() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    rev = ""
+    try:
+        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], check=False, capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "grader"],
+                               check=False, capture_output=True, text=True, timeout=10).stdout.strip()
+        rev += " (grader/ has uncommitted changes)" if dirty else ""
+    except (OSError, subprocess.SubprocessError):
+        pass
+    rev = rev or f"{REPO} (not a git checkout)"
+    versions = {}
+    for mod in ("numpy", "pandas", "matplotlib", "ipykernel", "jupyter_client", "nbclient"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001
+            versions[mod] = "?"
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "grader_commit": rev,
+        "versions": versions,
+        "openblas_env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ},
+    }
+
+
+# -- grader ----------------------------------------------------------------------------------
+def run_grader(subs_dir: Path, out: Path, jobs: int, sandbox: str, n: int, logs: Path) -> dict[str, Any]:
+    summary_path = logs / f"{out.name}.summary.json"
+    argv = [sys.executable, str(TOOLS / "run_grader.py"), str(subs_dir), str(out), "--jobs", str(jobs),
+            "--sandbox", sandbox, "--assignment", ASSIGNMENT, "--summary", str(summary_path)]
+    m = measure.run_measured(argv, cwd=REPO, env=_student_env(), timeout=120 + 120 * n,
+                             stdout=logs / f"{out.name}.log")
+    results = []
+    for p in sorted(out.glob("submissions/**/result.json")):
+        try:
+            results.append(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            pass
+    summary = {}
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    timings = {k: [r["timings"][k] for r in results if k in r.get("timings", {})]
+               for k in ("total", "kernel_start", "execute", "tests")}
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    pct = [100 * r["score"] / r["max_score"] for r in results if r.get("max_score")]
+    return {
+        "jobs": jobs,
+        "measurement": m.to_dict(),
+        "results": len(results),
+        "n": n,
+        "throughput": n / m.wall if m.wall else None,
+        "cpu_per_notebook": m.cpu / n,
+        "wall_per_notebook_batch": m.wall / n,
+        "wall_per_notebook_median": _median(timings["total"]),
+        "wall_per_notebook_mean": _mean(timings["total"]),
+        "stage_medians": {k: _median(v) for k, v in timings.items()},
+        "sandbox": sorted({r.get("sandbox", "") for r in results}),
+        "statuses": statuses,
+        "score_pct_mean": _mean(pct),
+        "full_marks": sum(1 for x in pct if x >= 99.999),
+        "summary": summary,
+        "log": str(logs / f"{out.name}.log"),
+    }
+
+
+# -- floor -----------------------------------------------------------------------------------
+def run_floor(runs: list[dict], n: int) -> dict[str, Any]:
+    env = _student_env()
+    cpus, walls, failed, problems, ms = [], [], 0, [], []
+    t0 = time.perf_counter()
+    for r in runs:
+        log = r["dir"] / "output.txt"
+        m = measure.run_measured([sys.executable, "run.py"], cwd=r["dir"], env=env, timeout=120, stdout=log)
+        ms.append(m)
+        cpus.append(m.cpu)
+        walls.append(m.wall)
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or [""]
+        if tail[0].startswith("[floor]"):
+            failed += int(tail[0].split()[1])
+        if m.returncode != 0 or m.timed_out:
+            problems.append(f"{r['student']}: exit {m.returncode}{' (timed out)' if m.timed_out else ''}")
+    total_wall = time.perf_counter() - t0
+    return {
+        "n": n,
+        "cpu_median": _median(cpus), "cpu_mean": _mean(cpus), "cpu_total": sum(cpus),
+        "wall_median": _median(walls), "wall_mean": _mean(walls), "wall_total": sum(walls),
+        "throughput": n / sum(walls) if walls else None,
+        "loop_wall": total_wall,
+        "cpu_source": ", ".join(sorted({m.cpu_source for m in ms})),
+        "cpu_rusage_total": sum(m.cpu_rusage for m in ms),
+        "cpu_direct_total": sum(m.cpu_direct for m in ms),
+        "foreign_cpu_total": _sum_foreign(ms),
+        "failed_cells_total": failed,
+        "problems": problems,
+    }
+
+
+# -- competitors -----------------------------------------------------------------------------
+def _interpreter_of(script: str | None) -> str | None:
+    if not script:
+        return None
+    try:
+        first = Path(script).read_text(errors="replace").splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    if first.startswith("#!"):
+        exe = first[2:].strip().split()[0]
+        return exe if os.access(exe, os.X_OK) and "python" in Path(exe).name else None
+    return None
+
+
+def competitor_version(py: str, module: str) -> tuple[str | None, str]:
+    """(version, '') when ``py`` can import ``module``, else (None, why)."""
+    try:
+        cp = subprocess.run([py, "-c", f"import {module}; print({module}.__version__)"], check=False, capture_output=True,
+                            text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"{py} could not be run ({exc})"
+    if cp.returncode != 0:
+        last = (cp.stderr.strip().splitlines() or ["?"])[-1]
+        return None, f"{py} cannot import {module} ({last})"
+    return cp.stdout.strip(), ""
+
+
+def find_competitor_python(explicit: str | None, module: str, script: str) -> tuple[str | None, str]:
+    if explicit:
+        return explicit, "--competitor-python"
+    if importlib.util.find_spec(module) is not None:
+        return sys.executable, "this interpreter"
+    exe = _interpreter_of(shutil.which(script))
+    if exe:
+        return exe, f"the interpreter of {shutil.which(script)}"
+    return None, ""
+
+
+def run_nbgrader(py: str, work: Path, subs: list[dict], iris: Path, n: int) -> dict[str, Any]:
+    from _tools import nbgrader_course as nbc
+
+    env = _student_env(str(Path(py).parent))  # nbgrader runs `alembic` from PATH
+    course = nbc.build_course(work / "course", REFERENCE, iris)
+    setup = measure.run_measured([py, "-m", "nbgrader", "generate_assignment", nbc.ASSIGNMENT, "--force"],
+                                 cwd=course, env=env, timeout=600, stdout=work / "generate_assignment.log")
+    if setup.returncode != 0:
+        return {"error": f"nbgrader generate_assignment failed (exit {setup.returncode}); see {work / 'generate_assignment.log'}"}
+    for s in subs:
+        nbc.submit(course, s["student"], s["path"], iris)
+    _log(f"nbgrader autograde {nbc.ASSIGNMENT} over {n} submissions")
+    m = measure.run_measured([py, "-m", "nbgrader", "autograde", nbc.ASSIGNMENT], cwd=course, env=env,
+                             timeout=120 + 120 * n, stdout=work / "autograde.log")
+    scores: dict[str, list[float]] = {}
+    try:
+        cp = subprocess.run([py, "-c", nbc.SCORES_SCRIPT, str(course / "gradebook.db"), nbc.ASSIGNMENT],
+                            check=False, capture_output=True, text=True, timeout=300, env=env)
+        scores = json.loads(cp.stdout or "{}")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        pass
+    pct = [100 * s / mx for s, mx in scores.values() if mx]
+    return {
+        "measurement": m.to_dict(),
+        "setup_generate_assignment": setup.to_dict(),
+        "n": n,
+        "graded": len(scores),
+        "throughput": n / m.wall if m.wall else None,
+        "cpu_per_notebook": m.cpu / n,
+        "wall_per_notebook_batch": m.wall / n,
+        "score_pct_mean": _mean(pct),
+        "full_marks": sum(1 for x in pct if x >= 99.999),
+        "max_points": MAX_POINTS,
+        "log": str(work / "autograde.log"),
+    }
+
+
+def run_otter(py: str, work: Path, subs: list[dict], iris: Path, n: int) -> dict[str, Any]:
+    from _tools import otter_setup as ots
+
+    env = _student_env(str(Path(py).parent))
+    ag = work / "autograder"
+    ots.build_tests(ag, iris)
+    setup = measure.run_measured(
+        [py, "-m", "otter", "generate", "-t", "tests", "-c", "otter_config.json", "--no-requirements",
+         "--no-environment", "-o", "autograder.zip", "iris.data"],
+        cwd=ag, env=env, timeout=600, stdout=work / "generate.log")
+    zip_path = ag / "autograder.zip"
+    if setup.returncode != 0 or not zip_path.is_file():
+        return {"error": f"otter generate failed (exit {setup.returncode}); see {work / 'generate.log'}"}
+    copies = [(s, ots.submission_copy(s["path"], work / "submissions" / s["student"])) for s in subs]
+    _log(f"otter run, once for each of {n} submissions")
+    cpus, walls, pct, failed, ms = [], [], [], [], []
+    t0 = time.perf_counter()
+    for s, nb in copies:
+        out = work / "results" / s["student"]
+        out.mkdir(parents=True)
+        m = measure.run_measured([py, "-m", "otter", "run", "-a", str(zip_path), "-o", str(out), "--no-logo", str(nb)],
+                                 cwd=nb.parent, env=env, timeout=300, stdout=out / "otter.log")
+        ms.append(m)
+        cpus.append(m.cpu)
+        walls.append(m.wall)
+        got = ots.read_score(out / "results.json")
+        if got is None or m.returncode != 0:
+            failed.append(s["student"])
+        elif got[1]:
+            pct.append(100 * got[0] / got[1])
+    loop = time.perf_counter() - t0
+    return {
+        "measurement": {"wall": round(loop, 4), "cpu": round(sum(cpus), 4), "runs": len(walls),
+                        "cpu_source": ", ".join(sorted({m.cpu_source for m in ms})),
+                        "cpu_rusage": round(sum(m.cpu_rusage for m in ms), 4),
+                        "cpu_direct": round(sum(m.cpu_direct for m in ms), 4),
+                        "foreign_cpu": _sum_foreign(ms)},
+        "setup_generate": setup.to_dict(),
+        "n": n,
+        "graded": n - len(failed),
+        "failed": failed,
+        "throughput": n / loop if loop else None,
+        "cpu_per_notebook": sum(cpus) / n,
+        "cpu_median": _median(cpus),
+        "wall_per_notebook_batch": loop / n,
+        "wall_median": _median(walls),
+        "score_pct_mean": _mean(pct),
+        "full_marks": sum(1 for x in pct if x >= 99.999),
+        "max_points": MAX_POINTS,
+    }
+
+
+# -- report ----------------------------------------------------------------------------------
+def _f(x: float | None, fmt: str = "{:.2f}") -> str:
+    return "-" if x is None else fmt.format(x)
+
+
+def render(report: dict[str, Any]) -> str:
+    mach, cfg = report["machine"], report["config"]
+    lines = []
+    sandboxes = sorted({s for g in report["grader"].values() for s in g.get("sandbox", []) if s})
+    lines.append(f"grader throughput benchmark: {ASSIGNMENT}, N = {cfg['n']} submissions "
+                 f"({cfg['distinct_fixtures']} distinct fixtures), hidden tests included")
+    lines.append(f"machine: nproc {mach['nproc']}, {mach['cpu'] or '?'}, {mach['memory']}; Python {mach['python']}; "
+                 f"{mach['platform']}")
+    lines.append(f"grader {mach['grader_commit']}; sandbox requested {cfg['sandbox']!r}, used: {', '.join(sandboxes) or '?'}; "
+                 f"numpy {mach['versions'].get('numpy')}, ipykernel {mach['versions'].get('ipykernel')}")
+    comp = report.get("competitors", {})
+    if comp.get("python"):
+        lines.append(f"competitors: {comp['python']} ({comp.get('found_by', '')}); nbgrader {comp.get('nbgrader_version') or '-'}, "
+                     f"otter-grader {comp.get('otter_version') or '-'}")
+    lines.append("")
+    nproc = mach["nproc"]
+    head = (f"{'':34} {'batch wall s':>12} {'batch CPU s':>12} {'nb/s':>7} {'wall/nb s':>10} {'CPU/nb s':>9} "
+            f"{'others %':>9}")
+    lines.append(head)
+    lines.append("-" * len(head))
+    for key, g in report["grader"].items():
+        m = g["measurement"]
+        lines.append(f"{'grader ' + key:34} {m['wall']:12.2f} {m['cpu']:12.2f} {_f(g['throughput'], '{:.3f}'):>7} "
+                     f"{_f(g['wall_per_notebook_median']):>10} {_f(g['cpu_per_notebook']):>9} "
+                     f"{_f(_others_pct(m.get('foreign_cpu'), m['wall'], nproc), '{:.0f}'):>9}")
+    fl = report.get("floor")
+    if fl:
+        lines.append(f"{'floor: plain python, once':34} {fl['wall_total']:12.2f} {fl['cpu_total']:12.2f} "
+                     f"{_f(fl['throughput'], '{:.3f}'):>7} {_f(fl['wall_median']):>10} {_f(fl['cpu_median']):>9} "
+                     f"{_f(_others_pct(fl.get('foreign_cpu_total'), fl['wall_total'], nproc), '{:.0f}'):>9}")
+    for name, label in (("nbgrader", "nbgrader autograde (serial)"), ("otter", "otter run (one per notebook)")):
+        c = comp.get(name)
+        if not c:
+            continue
+        if "skipped" in c or "error" in c:
+            lines.append(f"{label:34} {'skipped: ' + c.get('skipped', c.get('error', ''))}")
+            continue
+        m = c["measurement"]
+        wall_nb = c.get("wall_median", c["wall_per_notebook_batch"])
+        cpu_nb = c.get("cpu_median", c["cpu_per_notebook"])
+        lines.append(f"{label:34} {m['wall']:12.2f} {m['cpu']:12.2f} {_f(c['throughput'], '{:.3f}'):>7} "
+                     f"{_f(wall_nb):>10} {_f(cpu_nb):>9} "
+                     f"{_f(_others_pct(m.get('foreign_cpu'), m['wall'], nproc), '{:.0f}'):>9}")
+    lines.append("")
+    lines.append("wall/nb: grader = median of result.json timings.total (one notebook, worker-side); floor and otter =")
+    lines.append("  median per run; nbgrader = batch wall / N. CPU/nb: grader and nbgrader = batch CPU (all descendants) / N;")
+    lines.append("  floor and otter = median per run. nb/s = N / batch wall (floor: N / sum of its runs).")
+    lines.append("  others %: CPU used by processes outside the measured tree while it ran, as % of the machine's")
+    lines.append("  capacity (nproc x wall), from /proc/stat. Well above 0 means the figures of that row are disturbed.")
+    if comp.get("note"):
+        lines.append(f"  {comp['note']}")
+    lines.append("")
+    lines.append("ratios")
+    for label, value in report["ratios"].items():
+        lines.append(f"  {label:76} {_f(value)}")
+    lines.append("")
+    lines.append("grader stages, median seconds per notebook (result.json timings):")
+    for key, g in report["grader"].items():
+        st = g["stage_medians"]
+        lines.append(f"  {key}: kernel_start {_f(st['kernel_start'])}, execute {_f(st['execute'])}, tests {_f(st['tests'])}, "
+                     f"total {_f(st['total'])}")
+    lines.append("")
+    lines.append("CPU accounting (batch CPU s): the figure used / rusage of waited-for descendants incl. reaped orphans / "
+                 "wait4 of the command alone")
+    rows = [(f"grader {k}", g["measurement"]) for k, g in report["grader"].items()]
+    if fl:
+        rows.append(("floor (sum)", {"cpu_source": fl["cpu_source"], "cpu": fl["cpu_total"],
+                                     "cpu_rusage": fl["cpu_rusage_total"], "cpu_direct": fl["cpu_direct_total"]}))
+    for name in ("nbgrader", "otter"):
+        c = comp.get(name)
+        if c and "measurement" in c:
+            rows.append((name, c["measurement"]))
+    for label, m in rows:
+        lines.append(f"  {label:14} {m.get('cpu_source', '?'):18} {m['cpu']:9.2f} {m.get('cpu_rusage', 0):9.2f} "
+                     f"{m.get('cpu_direct', 0):9.2f}")
+    lines.append("")
+    lines.append("sanity (not timed; the competitors run a subset of the checks, see _tools/checks.py):")
+    for key, g in report["grader"].items():
+        lines.append(f"  grader {key}: {g['results']}/{g['n']} result.json, statuses {g['statuses']}, mean score "
+                     f"{_f(g['score_pct_mean'], '{:.1f}')} %, full marks {g['full_marks']}")
+    if fl:
+        lines.append(f"  floor: {fl['failed_cells_total']} failing cells in total (caught), problems: {fl['problems'] or 'none'}")
+    for name in ("nbgrader", "otter"):
+        c = comp.get(name)
+        if c and "measurement" in c:
+            lines.append(f"  {name}: graded {c['graded']}/{c['n']}, mean score {_f(c['score_pct_mean'], '{:.1f}')} % of "
+                         f"{c['max_points']} points, full marks {c['full_marks']}")
+    return "\n".join(lines)
+
+
+def ratios(report: dict[str, Any]) -> dict[str, float | None]:
+    g = report["grader"]
+    keys = sorted(g, key=lambda k: g[k]["jobs"])
+    base = g[keys[0]] if keys else None
+    out: dict[str, float | None] = {}
+    if base is None:
+        return out
+    b = keys[0]
+    for k in keys[1:]:
+        out[f"grader throughput {k} / {b}"] = _ratio(g[k]["throughput"], base["throughput"])
+    fl = report.get("floor")
+    if fl:
+        out[f"grader/floor CPU per notebook ({b}: batch CPU / N vs floor median)"] = _ratio(base["cpu_per_notebook"], fl["cpu_median"])
+        out[f"grader/floor CPU per notebook ({b}: batch CPU / N vs floor mean)"] = _ratio(base["cpu_per_notebook"], fl["cpu_mean"])
+        out[f"grader/floor wall per notebook ({b}: median timings.total vs floor median)"] = _ratio(
+            base["wall_per_notebook_median"], fl["wall_median"])
+        out[f"grader/floor wall per notebook ({b}: batch wall / N vs floor median)"] = _ratio(
+            base["wall_per_notebook_batch"], fl["wall_median"])
+    comp = report.get("competitors", {})
+    for name in ("nbgrader", "otter"):
+        c = comp.get(name)
+        if not c or "throughput" not in c:
+            continue
+        for k in keys:
+            out[f"grader {k} / {name} throughput (notebooks/s)"] = _ratio(g[k]["throughput"], c["throughput"])
+        out[f"{name}/grader CPU per notebook ({b}; batch CPU / N for both)"] = _ratio(c["cpu_per_notebook"], base["cpu_per_notebook"])
+    return out
+
+
+# -- main ------------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=None, help="number of submissions (default 40; 6 with --quick)")
+    ap.add_argument("--jobs", default="1,2", help="grader worker counts to measure, comma separated (default 1,2)")
+    ap.add_argument("--sandbox", choices=["auto", "bwrap", "rlimits"], default="auto")
+    ap.add_argument("--skip-competitors", action="store_true", help="do not run nbgrader and otter-grader")
+    ap.add_argument("--competitor-python", metavar="PATH",
+                    help="interpreter that has nbgrader and otter-grader (e.g. a separate virtualenv's python)")
+    ap.add_argument("--quick", action="store_true", help="smoke test: N=6, no competitors")
+    ap.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up (one grading, one floor run)")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR (created, must be empty) and keep everything")
+    ap.add_argument("--json", type=Path, metavar="PATH", help="also write all figures as JSON")
+    args = ap.parse_args(argv)
+    if args.n is None:
+        args.n = 6 if args.quick else 40
+    if args.quick:
+        args.skip_competitors = True
+    try:
+        args.jobs = sorted({int(x) for x in args.jobs.split(",") if x.strip()})
+    except ValueError:
+        ap.error("--jobs takes numbers separated by commas, e.g. 1,2")
+    if not args.jobs or min(args.jobs) < 1 or args.n < 1:
+        ap.error("--jobs values and --n must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not measure.become_subreaper():
+        _log("warning: could not become a child subreaper; CPU of orphaned descendants may be missed")
+    if args.keep:
+        work = args.keep.resolve()
+        if work.exists() and any(work.iterdir()):
+            raise SystemExit(f"--keep {work}: the folder is not empty")
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    logs = work / "logs"
+    logs.mkdir()
+    iris = _iris()
+    try:
+        subs_dir = work / "submissions"
+        subs = submissions.make_submissions(FIXTURES, subs_dir, args.n)
+        report: dict[str, Any] = {
+            "machine": machine_info(),
+            "config": {"n": args.n, "jobs": args.jobs, "sandbox": args.sandbox, "assignment": ASSIGNMENT,
+                       "distinct_fixtures": len({s["fixture"] for s in subs}),
+                       "fixtures": [s["fixture"] for s in subs], "workdir": str(work) if args.keep else None},
+            "grader": {}, "floor": None, "competitors": {}, "ratios": {},
+        }
+        floor_runs = submissions.prepare_floor(subs, work / "floor", iris)
+        if not args.no_warmup:
+            _log("warm-up (untimed): grading one submission, one floor run")
+            warm = work / "warmup"
+            warm.mkdir()
+            shutil.copytree(subs[0]["path"].parent, warm / "subs" / subs[0]["student"])
+            run_grader(warm / "subs", warm / "out", 1, args.sandbox, 1, logs)
+            measure.run_measured([sys.executable, "run.py"], cwd=floor_runs[0]["dir"], env=_student_env(), timeout=120)
+        for k in args.jobs:
+            _log(f"grader -j {k} over {args.n} submissions")
+            report["grader"][f"-j{k}"] = run_grader(subs_dir, work / f"grader-j{k}", k, args.sandbox, args.n, logs)
+        _log(f"floor: {args.n} plain python runs")
+        report["floor"] = run_floor(floor_runs, args.n)
+        comp = report["competitors"]
+        if args.skip_competitors:
+            comp["nbgrader"] = comp["otter"] = {"skipped": "--quick" if args.quick else "--skip-competitors"}
+        else:
+            comp["note"] = ("nbgrader and otter run unsandboxed, one notebook at a time; otter's copies name the python3 "
+                            "kernel (nbgrader resets the kernelspec itself)")
+            for name, module, script in (("nbgrader", "nbgrader", "nbgrader"), ("otter", "otter", "otter")):
+                py, found_by = find_competitor_python(args.competitor_python, module, script)
+                if py is None:
+                    comp[name] = {"skipped": f"{module} is not installed (pip install '.[bench]' in a separate "
+                                             "virtualenv and pass --competitor-python)"}
+                    _log(f"skipping {name}: {comp[name]['skipped']}")
+                    continue
+                version, why = competitor_version(py, module)
+                if version is None:
+                    comp[name] = {"skipped": why}
+                    _log(f"skipping {name}: {why}")
+                    continue
+                comp["python"], comp["found_by"] = py, found_by
+                comp[f"{name}_version"] = version
+                runner = run_nbgrader if name == "nbgrader" else run_otter
+                cwork = work / name
+                cwork.mkdir()
+                try:
+                    comp[name] = runner(py, cwork, subs, iris, args.n)
+                except Exception as exc:  # noqa: BLE001 - a competitor failing must not lose the rest
+                    comp[name] = {"error": f"{type(exc).__name__}: {exc}"}
+                if "error" in comp[name]:
+                    _log(f"{name}: {comp[name]['error']}")
+        report["ratios"] = ratios(report)
+        text = render(report)
+        print(text)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({**report, "table": text}, indent=1, default=str) + "\n", encoding="utf-8")
+        if args.keep:
+            print(f"\nkept: {work}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
