@@ -90,8 +90,11 @@ def grade_notebook(
     sandbox: str = "auto",
     limits: Limits | None = None,
     executed_out: Path | None = None,
+    spare: bool = False,
 ) -> dict[str, Any]:
-    """Grade one notebook file; always returns a result dict (schema ``RESULT_SCHEMA``)."""
+    """Grade one notebook file; always returns a result dict (schema ``RESULT_SCHEMA``).
+
+    ``spare``: keep a fresh kernel booting for the next call (batch workers)."""
     t0 = time.perf_counter()
     submission = submission or path.name
     data = b""
@@ -128,8 +131,8 @@ def grade_notebook(
         from grader.sandbox import KernelSession
         from grader.sandbox.offline import setup_code
 
-        with KernelSession(limits=limits, sandbox=sandbox, files=rubric.files,
-                           setup_code=setup_code(rubric.serve_urls)) as ks:
+        with KernelSession.fresh(limits=limits, sandbox=sandbox, files=rubric.files,
+                                 setup_code=setup_code(rubric.serve_urls), spare=spare) as ks:
             result["sandbox"] = ks.mechanism
             report = ks.run_notebook(nb)
             t_tests = time.perf_counter()

@@ -123,6 +123,7 @@ def grade_job(job: Job) -> dict[str, Any]:
         result = api.grade_notebook(
             Path(job.path), rb, submission=job.submission, student=job.student,
             sandbox=_WORKER["sandbox"], limits=_WORKER["limits"], executed_out=target / "executed.ipynb",
+            spare=True,
         )
     except Exception as exc:  # noqa: BLE001 - invariant: every submission gets a result
         result = crashed_result(rb, job, f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); please report it")

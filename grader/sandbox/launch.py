@@ -144,7 +144,13 @@ def kernel_uid(mechanism: str = "bwrap") -> int | None:
         return None
     if mechanism not in ("bwrap", "forkserver") and not all(_world_readable(r) for r in _python_roots()):
         return None
-    return 1_000_000 + os.getpid()
+    global _uid_counter
+    _uid_counter += 1
+    # unique among live kernels: a worker has at most two (the current one and its spare)
+    return 100_000_000 + os.getpid() * 4 + _uid_counter % 4
+
+
+_uid_counter = 0
 
 
 @dataclass

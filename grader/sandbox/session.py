@@ -165,8 +165,84 @@ class KernelSession:
         self.test_restarts = 0
 
     # -- lifecycle -----------------------------------------------------------------------
+    # One spare per process: a kernel launched (never used) while the previous submission is
+    # graded, so its boot overlaps that work instead of adding to it.
+    _spare: "KernelSession | None" = None
+    _spare_key: Any = None
+
+    @classmethod
+    def fresh(cls, *, limits: Limits, sandbox: str = "auto", files: dict[str, bytes] | None = None,
+              setup_code: str = "", spare: bool = False) -> "KernelSession":
+        """A started session; with ``spare``, take the prepared one and prepare the next.
+
+        A spare has run nothing but the grader's setup code: every submission still gets a
+        kernel no other submission touched."""
+        import hashlib
+
+        key = (limits, sandbox, setup_code, hashlib.sha256(repr(sorted((files or {}).items())).encode()).hexdigest())
+        session = cls._spare if cls._spare is not None and cls._spare_key == key else None
+        if cls._spare is not None and session is None:
+            cls._spare.__exit__(None, None, None)
+        cls._spare = None
+        if session is not None and session.launch_error is not None:
+            session.__exit__(None, None, None)
+            session = None
+        if session is None:
+            session = cls(limits=limits, sandbox=sandbox, files=files, setup_code=setup_code)
+        session.__enter__()
+        if spare:
+            nxt = cls(limits=limits, sandbox=sandbox, files=files, setup_code=setup_code)
+            try:
+                nxt.launch_kernel()
+                cls._spare, cls._spare_key = nxt, key
+            except Exception:  # noqa: BLE001 - no spare: the next submission starts cold
+                nxt.__exit__(None, None, None)
+        return session
+
+    @classmethod
+    def drop_spare(cls) -> None:
+        if cls._spare is not None:
+            cls._spare.__exit__(None, None, None)
+            cls._spare = None
+
+    launched = False
+    started = False
+    launch_error: Exception | None = None
+
     def __enter__(self) -> "KernelSession":
+        if self.started:
+            return self
         t0 = time.perf_counter()
+        if not self.launched:
+            try:
+                self.launch_kernel()
+            except Exception as exc:  # noqa: BLE001 - becomes a SandboxError below
+                self.launch_error = exc
+        if self.launch_error is not None:
+            exc = self.launch_error
+            self.__exit__(None, None, None)
+            raise SandboxError(f"the kernel could not be started ({exc})") from exc
+        try:
+            self._ready()
+        except Exception as exc:
+            try:
+                self._stderr.flush()
+                tail = self.stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
+            except OSError:
+                tail = []
+            self.__exit__(None, None, None)
+            detail = f"; the kernel said: {' | '.join(tail)[:400]}" if tail else ""
+            raise SandboxError(f"the kernel could not be started ({exc}){detail}") from exc
+        self.started = True
+        self.timings["kernel_start"] = time.perf_counter() - t0
+        return self
+
+    def launch_kernel(self) -> None:
+        """Create the scratch folder and launch the kernel without waiting for it to boot."""
+        import atexit
+
+        self.launched = True
+        atexit.register(self.__exit__, None, None, None)
         self.root = Path(tempfile.mkdtemp(prefix="grader-"))
         os.chmod(self.root, 0o700)  # other local users cannot look in before the tmpfs is mounted
         self.launch = Launch(self.root, self.limits, self.mechanism, kernel_uid(self.mechanism))
@@ -210,21 +286,12 @@ class KernelSession:
                 cwd=str(self.launch.work), env=self.launch.env(),
                 stdout=self._devnull, stderr=self._stderr,
             )
-            # nbclient's client subscribes while the kernel boots, so its first wait is short
+            # both clients subscribe while the kernel boots, so the waits after it are short
             self.nb_kc = km.client()
             self.nb_kc.start_channels()
-            self._connect()
-        except Exception as exc:
-            try:
-                self._stderr.flush()
-                tail = self.stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
-            except OSError:
-                tail = []
-            self.__exit__(None, None, None)
-            detail = f"; the kernel said: {' | '.join(tail)[:400]}" if tail else ""
-            raise SandboxError(f"the kernel could not be started ({exc}){detail}") from exc
-        self.timings["kernel_start"] = time.perf_counter() - t0
-        return self
+            self._open_bc()
+        except Exception as exc:  # noqa: BLE001 - reported by __enter__
+            self.launch_error = exc
 
     def _matplotlib_cache(self) -> None:
         # a font cache built once by the grader saves each kernel about a second
@@ -242,17 +309,38 @@ class KernelSession:
         except Exception:  # noqa: BLE001 - an optimisation only
             pass
 
-    def _connect(self) -> None:
+    def _open_bc(self) -> None:
         assert self.km is not None
         if self.bc is not None:
             self.bc.stop_channels()
         self.bc = self.km.blocking_client()
         self.bc.context = self.zctx
         self.bc.start_channels()
+
+    def _ready(self) -> None:
         self._wait_ready(timeout=60)
         self.probe_installed = False
         if self.setup_code:
             self._run_code(self.setup_code, timeout=30)
+
+    def _connect(self) -> None:
+        self._open_bc()
+        self._ready()
+
+    def _drain_nb_iopub(self) -> int:
+        """Discard what nbclient's client received before the first cell; how many messages.
+
+        Any message at all proves its subscription is live (it subscribed while the kernel
+        booted), which is what jupyter_client's wait_for_ready spends 200 ms establishing."""
+        raw = zmq.Socket.shadow(self.nb_kc.iopub_channel.socket.underlying)
+        n = 0
+        while n < 10_000:
+            try:
+                raw.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            n += 1
+        return n
 
     def _wait_ready(self, *, timeout: float) -> None:
         """Like jupyter_client's wait_for_ready, but polling every 50 ms instead of 200 ms-1 s:
@@ -281,6 +369,9 @@ class KernelSession:
         self._drain_iopub()
 
     def __exit__(self, *exc: Any) -> None:
+        if getattr(self, "closed", False):
+            return
+        self.closed = True
         try:
             if self.nb_kc is not None:
                 self.nb_kc.stop_channels()
@@ -345,7 +436,9 @@ class KernelSession:
         client.on_cell_executed = on_executed
         self.client = client
         client.kc = self.nb_kc
-        run_sync(client.kc.wait_for_ready)(timeout=60)
+        if not self._drain_nb_iopub():
+            # no broadcast reached nbclient's client yet: let jupyter_client make sure it is subscribed
+            run_sync(client.kc.wait_for_ready)(timeout=60)
         client.kc.allow_stdin = False
         self.executing = True
         for index, cell in enumerate(nb.cells):
