@@ -147,10 +147,21 @@ def kernel_uid(mechanism: str = "bwrap") -> int | None:
     global _uid_counter
     _uid_counter += 1
     # unique among live kernels: a worker has at most two (the current one and its spare)
-    return 100_000_000 + os.getpid() * 4 + _uid_counter % 4
+    return UID_BASE + os.getpid() * 4 + _uid_counter % 4
 
 
+UID_BASE = 100_000_000
 _uid_counter = 0
+
+
+def uids_of(pid: int) -> set[int]:
+    """Every uid a grading process ``pid`` may give its kernels."""
+    return {UID_BASE + pid * 4 + k for k in range(4)}
+
+
+def owner_of(uid: int) -> int | None:
+    """The grading process a kernel uid belongs to (None for other uids)."""
+    return (uid - UID_BASE) // 4 if uid >= UID_BASE else None
 
 
 @dataclass
