@@ -224,6 +224,20 @@ def csv_path(out: Path, assignment: str) -> Path:
     return out / f"grades_{assignment}.csv"
 
 
+def _share_zygote(sandbox: str) -> None:
+    """One warm-kernel zygote for the whole batch: workers ask it instead of starting their own."""
+    from grader.sandbox import detect_mechanism, forkserver
+    from grader.sandbox.launch import Launch, zygote_env
+
+    try:
+        if detect_mechanism(sandbox)[0] != "forkserver":
+            return
+        env = Launch(Path("/"), Limits(), "forkserver", None).env()
+        forkserver.share(zygote_env(env))
+    except Exception:  # noqa: BLE001 - workers then start their own
+        pass
+
+
 def _run_local(todo: list[Job], init_args: tuple[Any, ...], jobs: int) -> Iterator[dict[str, Any]]:
     """Yield results as workers finish them, keeping at most 2 x jobs in flight.
 
@@ -236,7 +250,13 @@ def _run_local(todo: list[Job], init_args: tuple[Any, ...], jobs: int) -> Iterat
 
     from grader import rubric as rubric_mod
 
-    ctx = get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
+    if sys.platform.startswith("linux"):
+        ctx = get_context("forkserver")
+        # workers fork from a server that imported the grader once, instead of each importing it
+        ctx.set_forkserver_preload(["grader.api", "grader.batch", "grader.report.html", "nbclient", "jupyter_client"])
+    else:
+        ctx = get_context("spawn")
+    _share_zygote(init_args[2])
     queue = list(reversed(todo))
     rb = None
     while queue:

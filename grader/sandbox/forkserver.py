@@ -231,6 +231,9 @@ class Zygote:
 
     @classmethod
     def get(cls, env: dict[str, str]) -> "Zygote":
+        shared = os.environ.get(SHARED_ENV)
+        if shared and os.path.exists(shared):
+            return _Shared(shared)  # a batch's zygote, started by the parent for all its workers
         with cls._lock:
             if cls._instance is None or cls._instance.proc.poll() is not None or cls._instance.pid != os.getpid():
                 cls._instance = cls(env)
@@ -251,6 +254,23 @@ class Zygote:
         import shutil
 
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+SHARED_ENV = "GRADER_ZYGOTE_SOCKET"
+
+
+class _Shared:
+    """A zygote owned by another process (the batch parent): only its socket is needed."""
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket = socket_path
+
+
+def share(env: dict[str, str]) -> Zygote:
+    """Start a zygote in this process and point child processes at it (``batch.grade``)."""
+    z = Zygote.get(env)
+    os.environ[SHARED_ENV] = z.socket
+    return z
 
 
 def available() -> bool:
