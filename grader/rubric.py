@@ -53,7 +53,7 @@ KEYS: dict[str, tuple[type, Any, str]] = {
     "match": (list, ["*.ipynb"], "file-name globs of the notebooks this rubric grades in a folder"),
     "exclude": (list, [], "file-name globs to skip (e.g. another assignment's notebooks)"),
     "fixtures": (str, "", "folder of fixture notebooks with a MANIFEST.toml, for `grader validate` (relative to the rubric)"),
-    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit, functions, file, title, hint"),
+    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit, functions, file (a path or a list run in order), title, hint"),
     "returns": (dict, {}, "[returns.NAME] how results are unpacked: by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
 }
 
@@ -90,13 +90,21 @@ def _variants(raw: list[Any], path: Path, toml_path: Path, public_only: bool = F
         functions = v["functions"]
         if not isinstance(functions, list) or not all(isinstance(x, str) for x in functions):
             raise RubricError(f"{where}: functions must be a list of names, e.g. [\"forward\"], got {functions!r}")
-        f = path / v["file"]
-        if not f.is_file() and not public_only:  # the student bundle replays recorded replies instead
-            raise RubricError(f"{where}: file {f} not found")
+        files = v["file"] if isinstance(v["file"], list) else [v["file"]]
+        if not files or not all(isinstance(x, str) for x in files):
+            raise RubricError(f"{where}: file must be a path or a list of paths (run in order)")
+        sources = []
+        for name in files:
+            f = path / name
+            if not f.is_file():
+                if public_only:  # the student bundle replays recorded replies instead
+                    continue
+                raise RubricError(f"{where}: file {f} not found")
+            sources.append(f.read_text(encoding="utf-8"))
         out.append(VariantSpec(
             name=str(v["name"]), kind=kind, credit=float(credit), functions=tuple(functions),
-            file=str(v["file"]), title=str(v.get("title", v["name"])), hint=str(v.get("hint", "")),
-            source=f.read_text(encoding="utf-8") if f.is_file() else "",
+            file=", ".join(files), title=str(v.get("title", v["name"])), hint=str(v.get("hint", "")),
+            source="\n\n".join(sources),
         ))
     if len({x.name for x in out}) != len(out):
         raise RubricError(f"{toml_path}: duplicate variant names")
