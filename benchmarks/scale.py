@@ -137,7 +137,7 @@ def grade_run(subs: Path, out: Path, jobs: int) -> dict[str, object]:
     return {
         "jobs": jobs, "n": s.graded_now, "wall": wall, "rate": s.graded_now / wall if wall else 0.0,
         "peak_mb": peak / 1024, "tree_mb": tree.peak / 1024, "rss_mb": _status_kb("VmRSS") / 1024, "peak_is_reset": reset,
-        "status": dict(sorted(s.by_status.items())),
+        "status": dict(sorted(s.by_status.items())), "load": os.getloadavg()[1],
     }
 
 
@@ -169,7 +169,8 @@ def scale(args: argparse.Namespace, work: Path) -> None:
         shutil.rmtree(out, ignore_errors=True)
         r = grade_run(subs, out, j)
         runs.append(r)
-        print(f"  -j {j}: {r['n']} graded in {r['wall']:.1f} s; {r['status']}", flush=True)
+        print(f"  -j {j}: {r['n']} graded in {r['wall']:.1f} s; {r['status']}; "
+              f"5-min load average at the end {r['load']:.2f} on {os.cpu_count()} cpus", flush=True)
 
     print()
     print(f"{'jobs':>4} {'n':>5} {'wall s':>8} {'nb/s':>7} {'s/nb':>6} {'speedup':>8} {'parent peak MiB':>16} "

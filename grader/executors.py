@@ -125,6 +125,7 @@ def grade_task(job: batch.Job, data: bytes | None, bundle: bytes, digest: str, r
                 result = api.grade_notebook(
                     path, rb, submission=job.submission, student=job.student,
                     sandbox=init_args[2], limits=limits, executed_out=None,
+                    spare=True,  # as batch.grade_job: the next kernel boots while this one is graded
                 )
             except Exception as exc:  # noqa: BLE001 - invariant: every submission gets a result
                 result = batch.crashed_result(

@@ -197,3 +197,21 @@ def test_dask_worker_lost_becomes_crashed_result(cluster, rubric, tmp_path: Path
     results = list(executors.run_dask(cluster.scheduler_address, [job], init_args))
     assert len(results) == 1 and results[0]["status"] == "crashed"
     assert "worker died" in results[0]["reason"], results[0]["reason"]
+
+
+@pytest.mark.kernel
+def test_dask_unreachable_scheduler_is_a_clear_error(rubric, tmp_path: Path, monkeypatch) -> None:
+    import socket
+
+    from grader import executors
+    from grader.errors import GraderError
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 2)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(WEEK3 / "passes_all.ipynb", subs / "passes_all.ipynb")
+    with pytest.raises(GraderError, match="cannot reach the Dask scheduler"):
+        batch.grade([subs], tmp_path / "out", rubric=rubric, dask=f"tcp://127.0.0.1:{port}")
