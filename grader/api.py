@@ -123,7 +123,7 @@ def grade_notebook(
     }
     limits = limits or rubric.limits
     try:
-        nb = nbio.load(path)
+        nb = nbio.load(path, name=submission)
     except NotebookError as exc:
         return _finish_invalid(result, rubric, str(exc), t0)
     reference = reference_for(rubric)

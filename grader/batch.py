@@ -104,12 +104,26 @@ def out_dir(out: Path, submission: str) -> Path:
 
 
 # -- worker side --------------------------------------------------------------------------
+def _die_with_parent() -> None:
+    """A worker must not outlive a batch killed with kill -9 (its kernels die with it in turn)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            if os.getppid() == 1:  # the parent died before we got here
+                os._exit(1)
+        except OSError:
+            pass
+
 _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(rubric_path: str, public_only: bool, sandbox: str, limit_overrides: dict[str, Any], out: str) -> None:
     from grader import rubric as rubric_mod
 
+    _die_with_parent()
     rb = rubric_mod.load(Path(rubric_path), public_only=public_only)
     limits = rb.limits.override(limit_overrides, source="command line") if limit_overrides else rb.limits
     _WORKER.update(rubric=rb, sandbox=sandbox, limits=limits, out=Path(out))

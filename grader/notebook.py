@@ -22,17 +22,21 @@ END = "### END SOLUTION"
 BLANK = "# YOUR CODE HERE (여기에 코드를 작성하세요)"
 
 
-def load(path: Path) -> nbformat.NotebookNode:
-    """Read a submission; raise NotebookError with a plain reason and what to do."""
+def load(path: Path, *, name: str | None = None) -> nbformat.NotebookNode:
+    """Read a submission; raise NotebookError with a plain reason and what to do.
+
+    ``name`` is how messages refer to the file (the submission's path as graded), so results
+    do not depend on, or reveal, where the grader found it."""
+    name = name or str(path)
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise NotebookError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise NotebookError(f"{name}: cannot be read ({exc.strerror})") from None
     if size == 0:
-        raise NotebookError(f"{path}: the file is empty (0 bytes); save the notebook again and resubmit")
+        raise NotebookError(f"{name}: the file is empty (0 bytes); save the notebook again and resubmit")
     if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{path}: the file is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit; clear outputs and resubmit")
-    return loads(path.read_bytes(), name=str(path))
+        raise NotebookError(f"{name}: the file is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit; clear outputs and resubmit")
+    return loads(path.read_bytes(), name=name)
 
 
 def loads(data: bytes, *, name: str = "notebook") -> nbformat.NotebookNode:

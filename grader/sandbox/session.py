@@ -43,6 +43,9 @@ from grader.sandbox import codec, kernel_side
 from grader.sandbox.launch import Launch, detect_mechanism, kernel_uid, kill_uid, release
 
 log = logging.getLogger("grader.sandbox")
+# nbclient leaves a polling task whose queue.Empty nobody retrieves when a kernel dies: that is
+# expected here (the death is handled) and must not clutter a TA's terminal
+logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
 _KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
 MAX_MSG_BYTES = 8 * 2**20
