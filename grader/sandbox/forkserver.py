@@ -94,6 +94,20 @@ def become_kernel(req, log_fd):
     os.chroot(nr)
     os.chdir("/")
     socket.sethostname("sandbox")
+    # PID 1 of the namespace is a small init, as under bubblewrap: the kernel is PID 2, so a
+    # notebook that kills itself dies as it would anywhere else (PID 1 ignores such signals).
+    kernel = os.fork()
+    if kernel != 0:
+        os.closerange(3, 65536)
+        signal.signal(signal.SIGTERM, lambda *a: os._exit(143))
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                os._exit(1)
+            if pid == kernel:
+                code = os.waitstatus_to_exitcode(status)
+                os._exit(code if code >= 0 else 128 - code)
     for name, value in cfg["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
     if cfg["uid"] is not None:

@@ -325,6 +325,8 @@ class KernelSession:
         self.probe_installed = False
         if self.setup_code:
             self._run_code(self.setup_code, timeout=30)
+        # before any cell runs: the probe captures builtins, json and numpy as they are now
+        self._install_probe()
 
     def _connect(self) -> None:
         self._open_bc()
@@ -475,6 +477,12 @@ class KernelSession:
                 self._recover(f"cell {index} could not be run", report)
                 continue
             content = (client.last_reply or {}).get("content", {})
+            asked_exit = any(isinstance(p, dict) and p.get("source") == "ask_exit" for p in content.get("payload") or [])
+            if asked_exit:
+                # exit()/quit(): the kernel replies, then shuts down; never replay this cell
+                report.cells.append(CellReport(index, "killed", "the cell called exit(), which stops the kernel; it was restarted"))
+                self._restart(f"cell {index} called exit()")
+                continue
             if content.get("status") == "error":
                 ename = str(content.get("ename", "Error"))[:100]
                 evalue = str(content.get("evalue", ""))[:300]
@@ -628,10 +636,12 @@ class KernelSession:
 
     def _install_probe(self) -> None:
         code = (
-            f"exec(compile({_KERNEL_SIDE_SOURCE!r}, '<grader>', 'exec'), __g := {{'__name__': '_grader_kernel_side'}})\n"
+            "import builtins as __bi\n"
+            "__g = {'__name__': '_grader_kernel_side', '__builtins__': dict(vars(__bi))}\n"
+            f"exec(compile({_KERNEL_SIDE_SOURCE!r}, '<grader>', 'exec'), __g)\n"
             "try:\n    __k = get_ipython().kernel\nexcept Exception:\n    __k = None\n"
             f"__g['install'](globals(), {str(self.launch.out)!r}, {self.probe_name!r}, __k)\n"
-            "del __g, __k\n"
+            "del __g, __k, __bi\n"
         )
         content = self._run_code(code, timeout=30)
         if content.get("status") != "ok":
