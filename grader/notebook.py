@@ -53,6 +53,8 @@ def loads(data: bytes, *, name: str = "notebook") -> nbformat.NotebookNode:
             f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "the file may be truncated: open it in Jupyter and save it again"
         ) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise NotebookError(f"{name}: not a valid notebook ({str(exc)[:120]}); open it in Jupyter and save it again") from None
     if not isinstance(raw, dict):
         raise NotebookError(f"{name}: not a Jupyter notebook (the JSON is a {type(raw).__name__}, not an object)")
     major = raw.get("nbformat")

@@ -164,6 +164,7 @@ class KernelSession:
         self.events: list[str] = []
         self.executing = False  # nbclient's own client is live only while cells run
         self.crashed: set[str] = set()
+        self.test_events: list[str] = []  # hangs and crashes during graded calls, for the reason
         self.timeouts: dict[str, int] = {}
         self.test_restarts = 0
 
@@ -683,12 +684,14 @@ class KernelSession:
                 else:
                     content = self._run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
             except _Unresponsive:
+                self.test_events.append(f"{what} did not finish within {timeout:g} s")
                 if culprit:
                     self.timeouts[culprit] = self.timeouts.get(culprit, 0) + 1
                 self._recover(f"{what} timed out", testing=True)
                 raise CallTimeout(what, timeout) from None
             except KernelDied as exc:
                 detail = self._death_detail()
+                self.test_events.append(f"the kernel died during {what} ({detail})")
                 if culprit:
                     self.crashed.add(culprit)
                 self._restart(f"the kernel died during {what}", testing=True)
