@@ -74,12 +74,13 @@ def become_kernel(req, log_fd):
     nr = os.path.join(root, ".newroot")
     os.makedirs(nr, exist_ok=True)
     mount("tmpfs", nr, "tmpfs", NOSUID | NODEV, "mode=0755,size=16m")
+    # /tmp first: the Python installation (a CI virtualenv) or the scratch folder may live under it
+    os.makedirs(nr + "/tmp", exist_ok=True)
+    mount("tmpfs", nr + "/tmp", "tmpfs", NOSUID | NODEV, "mode=1777,size=%d" % req["tmp_bytes"])
     for path in req["ro"]:
         if os.path.exists(path):
             bind(path, nr + path, True)
-    os.makedirs(nr + "/tmp", exist_ok=True)
-    mount("tmpfs", nr + "/tmp", "tmpfs", NOSUID | NODEV, "mode=1777,size=%d" % req["tmp_bytes"])
-    bind(root, nr + root, False)  # after /tmp: the scratch folder usually lives under it
+    bind(root, nr + root, False)
     os.makedirs(nr + "/proc", exist_ok=True)
     mount("proc", nr + "/proc", "proc", NOSUID | NODEV | NOEXEC)
     os.makedirs(nr + "/dev", exist_ok=True)

@@ -215,7 +215,7 @@ class Launch:
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
-            "TMPDIR": "/tmp" if self.mechanism == "bwrap" else str(self.work),
+            "TMPDIR": "/tmp" if self.mechanism in ("bwrap", "forkserver") else str(self.work),
         }
         # Some processors need these for OpenBLAS to compute correctly: pass them on unchanged.
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -252,6 +252,8 @@ class Launch:
         if self.mechanism != "bwrap":
             return inner
         argv = [shutil.which("bwrap") or "bwrap", *_ns_flags()]
+        # /tmp first: the Python installation (a CI virtualenv) or the scratch folder may live under it
+        argv += ["--perms", "1777", "--size", str(self.limits.max_disk_mb * 2**20), "--tmpfs", "/tmp"]
         for path in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc"):
             if os.path.exists(path):
                 argv += ["--ro-bind", path, path]
@@ -261,13 +263,13 @@ class Launch:
             parents = []
             p = os.path.dirname(root)
             while p not in ("/", ""):
-                parents.append(p)
+                if p != "/tmp":  # already the sandbox's own tmpfs; keep its 1777
+                    parents.append(p)
                 p = os.path.dirname(p)
             for parent in reversed(parents):
                 argv += ["--perms", "0755", "--dir", parent]
             argv += ["--ro-bind", root, root]
-        argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(self.limits.max_disk_mb * 2**20),
-                 "--tmpfs", "/tmp", "--hostname", "sandbox"]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--hostname", "sandbox"]
         parents = []
         p = str(self.root)
         while p not in ("/", ""):
