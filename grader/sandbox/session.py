@@ -71,6 +71,16 @@ class ExecutionReport:
     output_truncated: bool = False
 
 
+def _bounded(fn: Any, *args: Any, timeout: float, **kwargs: Any) -> Any:
+    """Run a jupyter_client coroutine to completion, but never for longer than ``timeout``."""
+    import asyncio
+
+    async def run() -> Any:
+        return await asyncio.wait_for(fn(*args, **kwargs), timeout)
+
+    return run_sync(run)()
+
+
 class _KernelManager(AsyncKernelManager):
     """Clients share a zmq context whose sockets refuse huge messages and queue few."""
 
@@ -333,6 +343,20 @@ class KernelSession:
         self._open_bc()
         self._ready()
 
+    def _fresh_nb_client(self) -> None:
+        """After a timeout or a death, nbclient's client still has polling tasks for the cell it
+        gave up on; they would compete for its sockets. The next cell gets a new client."""
+        old = self.nb_kc
+        try:
+            old.stop_channels()
+        except Exception:  # noqa: BLE001
+            pass
+        self.nb_kc = self.km.client()
+        self.nb_kc.start_channels()
+        if self.client is not None:
+            self.client.kc = self.nb_kc
+        _bounded(self.nb_kc.wait_for_ready, timeout=30)  # its own timeout is infinite; ours is not
+
     def _drain_nb_iopub(self) -> int:
         """Discard what nbclient's client received before the first cell; how many messages.
 
@@ -444,7 +468,7 @@ class KernelSession:
         client.kc = self.nb_kc
         if not self._drain_nb_iopub():
             # no broadcast reached nbclient's client yet: let jupyter_client make sure it is subscribed
-            run_sync(client.kc.wait_for_ready)(timeout=60)
+            _bounded(client.kc.wait_for_ready, timeout=60)
         client.kc.allow_stdin = False
         self.executing = True
         for index, cell in enumerate(nb.cells):
@@ -536,8 +560,10 @@ class KernelSession:
         self.events.append(why)
         if self._alive():
             try:
-                run_sync(self.km.interrupt_kernel)()  # type: ignore[union-attr]
+                _bounded(self.km.interrupt_kernel, timeout=10)  # type: ignore[union-attr]
                 self._run_code("None", timeout=5)
+                if self.executing:
+                    self._fresh_nb_client()
                 return
             except Exception:  # noqa: BLE001 - any failure to recover in place means: restart
                 pass
@@ -559,10 +585,14 @@ class KernelSession:
             self.restarts += 1
         kill_uid(self.launch.uid)
         try:
-            run_sync(self.km.restart_kernel)(now=True)
+            proc = getattr(self.km.provisioner, "process", None)
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            _bounded(self.km.restart_kernel, now=True, timeout=60)
             self._connect()
-            if self.executing and self.client is not None and self.client.kc is not None:
-                run_sync(self.client.kc.wait_for_ready)(timeout=60)
+            if self.executing:
+                self._fresh_nb_client()
         except Exception as exc:  # noqa: BLE001
             log.warning("restart failed", exc_info=True)
             self.dead_for_good = f"the kernel could not be restarted ({type(exc).__name__}: {str(exc)[:200]})"
