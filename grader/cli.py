@@ -138,11 +138,20 @@ def cmd_check(args: argparse.Namespace) -> int:
     except NotebookError as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
-    _warn_sandbox(args.sandbox)
+    sandbox = args.sandbox
+    if sandbox == "auto":
+        # one notebook: a warm-kernel zygote would cost more to start than it saves
+        from grader.sandbox import detect_mechanism
+
+        try:
+            sandbox = "bwrap" if detect_mechanism("bwrap")[0] == "bwrap" else "auto"
+        except GraderError:
+            sandbox = "auto"
+    _warn_sandbox(sandbox)
     assignment = args.assignment or (None if args.rubric else api.guess_assignment(args.notebook))
     rb = api.load_rubric(assignment=assignment, rubric=args.rubric, public=True)
     rb.items = [i for i in rb.items if i.visibility == "public"]
-    result = api.grade_notebook(args.notebook, rb, submission=args.notebook.name, sandbox=args.sandbox, limits=_limits(args, rb))
+    result = api.grade_notebook(args.notebook, rb, submission=args.notebook.name, sandbox=sandbox, limits=_limits(args, rb))
     lang = args.lang or rb.language
     terminal.print_result(result, lang=lang)
     if args.json:
