@@ -11,9 +11,9 @@ How a course runs it::
     # the TA, anywhere that reaches the scheduler:
     grader grade submissions/ --out out/ --dask tcp://host:8786
 
-``--nthreads 1`` matters: a worker process grades one submission at a time (kernels are keyed
-on the worker's pid, and the reference solution runs in-process), so more threads per process
-only queue behind a lock; scale with ``--nworkers`` (about one per core).
+``--nthreads 1`` matters: a worker process grades one submission at a time (the reference
+solution runs in-process and keeps per-test state), so more threads per process only queue
+behind a lock; scale with ``--nworkers`` (about one per core).
 
 What goes where:
 
