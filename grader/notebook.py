@@ -15,7 +15,7 @@ import nbformat
 
 from grader.errors import NotebookError
 
-MAX_NOTEBOOK_BYTES = 200 * 2**20
+MAX_NOTEBOOK_BYTES = 100 * 2**20  # parsing costs about 4x the file in memory
 MAX_CELLS = 20_000
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -36,16 +36,38 @@ def load(path: Path, *, name: str | None = None) -> nbformat.NotebookNode:
         raise NotebookError(f"{name}: the file is empty (0 bytes); save the notebook again and resubmit")
     if size > MAX_NOTEBOOK_BYTES:
         raise NotebookError(f"{name}: the file is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit; clear outputs and resubmit")
-    return loads(path.read_bytes(), name=name)
-
-
-def loads(data: bytes, *, name: str = "notebook") -> nbformat.NotebookNode:
     try:
-        text = data.decode("utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")  # one full-size copy, not bytes + text
     except UnicodeDecodeError:
         raise NotebookError(f"{name}: not a text file (not UTF-8); is this really an .ipynb notebook?") from None
+    return loads(text, name=name)
+
+
+def _drop_outputs(raw: dict) -> None:
+    """Saved outputs are re-created by running: drop them before anything else copies them."""
+    cells = list(raw.get("cells") or [])
+    for ws in raw.get("worksheets") or []:  # nbformat 3
+        if isinstance(ws, dict):
+            cells += list(ws.get("cells") or [])
+    for cell in cells:
+        if isinstance(cell, dict):
+            if "outputs" in cell:
+                cell["outputs"] = []
+            cell.pop("attachments", None)
+            if "execution_count" in cell:
+                cell["execution_count"] = None
+            if "prompt_number" in cell:
+                cell["prompt_number"] = None
+
+
+def loads(data: bytes | str, *, name: str = "notebook") -> nbformat.NotebookNode:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise NotebookError(f"{name}: not a text file (not UTF-8); is this really an .ipynb notebook?") from None
     try:
-        raw = json.loads(text)
+        raw = json.loads(data)
     except RecursionError:
         raise NotebookError(f"{name}: the JSON is nested too deeply to be a notebook") from None
     except json.JSONDecodeError as exc:
@@ -62,6 +84,9 @@ def loads(data: bytes, *, name: str = "notebook") -> nbformat.NotebookNode:
         if "cells" not in raw and "worksheets" not in raw:
             raise NotebookError(f"{name}: not a Jupyter notebook (no 'cells'); export it from Jupyter as .ipynb")
         raise NotebookError(f"{name}: unsupported nbformat {major!r}; open and save it in a current Jupyter")
+    del data  # the text can go as soon as it is parsed
+    if isinstance(raw, dict):
+        _drop_outputs(raw)
     try:
         nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as exc:  # nbformat raises several types for malformed content

@@ -122,7 +122,7 @@ class _CappedClient(NotebookClient):
         self.last_reply: dict[str, Any] | None = None
 
     def output(self, outs, msg, display_id, cell_index):  # type: ignore[no-untyped-def]
-        size = _out_size(msg)
+        size = _out_size(msg) + 128  # each output costs its JSON structure too (a flood of tiny prints)
         if msg.get("msg_type") == "error":
             content = msg["content"]
             content["evalue"] = str(content.get("evalue", ""))[:2000]
