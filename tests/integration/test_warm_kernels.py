@@ -88,3 +88,25 @@ def test_isolation_inside_the_kernel(mechanism):
     assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "proc", "root", "sbin", "tmp", "usr"}
     for key in seen["env"]:
         assert not key.startswith(("GRADER", "SSH", "AWS", "GITHUB", "CI", "PYTEST", "VIRTUAL_ENV")), key
+
+
+def test_spare_kernels_are_fresh_for_every_submission():
+    """With spares, each submission still gets a kernel no other submission touched."""
+    first = nbformat.v4.new_notebook()
+    first.cells = [nbformat.v4.new_code_cell("LEFTOVER = 42\nimport os\nopen('mark.txt', 'w').write('x')")]
+    second = nbformat.v4.new_notebook()
+    second.cells = [nbformat.v4.new_code_cell("import os\nSEEN = os.path.exists('mark.txt')")]
+    from grader.config import Limits
+
+    uids = []
+    try:
+        for nb, probe in ((first, None), (second, "SEEN")):
+            with KernelSession.fresh(limits=Limits(), sandbox="forkserver", spare=True) as ks:
+                ks.run_notebook(nb)
+                uids.append(ks.launch.uid)
+                if probe:
+                    assert ks.request({"op": "has", "name": "LEFTOVER"}, what="has") is False
+                    assert ks.request({"op": "get", "name": probe}, what="get") is False
+        assert uids[0] != uids[1]
+    finally:
+        KernelSession.drop_spare()
