@@ -217,6 +217,10 @@ class Launch:
             "MKL_NUM_THREADS": "1",
             "TMPDIR": "/tmp" if self.mechanism in ("bwrap", "forkserver") else str(self.work),
         }
+        if self.mechanism in ("bwrap", "forkserver"):
+            # IPython's profile (and its startup folder) on the per-start tmpfs: files a notebook
+            # plants there cannot run in the kernel that replaces it after a crash
+            env["IPYTHONDIR"] = "/tmp/.ipython"
         # Some processors need these for OpenBLAS to compute correctly: pass them on unchanged.
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if key in os.environ:

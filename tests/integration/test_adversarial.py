@@ -32,7 +32,7 @@ from, or rewrites, the repository) the test grades the notebook with
                            the grading process during the call < 300 MB, both as ru_maxrss and
                            as VmHWM after resetting it (/proc/self/clear_refs) just before the
                            call -- an exec'd child's ru_maxrss starts at its parent's RSS at
-                           fork time (pytest's, about 0.5 GB late in the suite), which alone would
+                           fork time (pytest's, about 0.5 GB here after building the 61 MB fixture), which would
                            hide any growth below that; the result JSON is < 4 MiB and the
                            executed notebook's outputs (as JSON) < 2 x max_output_kb + 256 KiB;
    kernel_not_root, env_minimal  probe cells in a ``KernelSession``: uid/euid != 0, no
@@ -89,6 +89,7 @@ import tomllib
 from grader import api, batch
 from grader import notebook as nbio
 from grader.config import Limits
+from grader.errors import MissingName
 from grader.gradebook import Gradebook
 from grader.namespaces import StudentNamespace
 from grader.sandbox import KernelSession, detect_mechanism
@@ -559,11 +560,15 @@ def _grader_test_probe():
     return {'uid': _grader_test_os.getuid(), 'euid': _grader_test_os.geteuid(),
             'gid': _grader_test_os.getgid(), 'env': dict(_grader_test_os.environ), 'status': caps}
 NAME = _grader_test_probe()
+def _grader_test_exists(*paths):
+    return {p: _grader_test_os.path.lexists(p) for p in paths}
 """
 
 
-def run_in_session(rubric: Any, path: Path, fetch: list[str]) -> tuple[Any, dict[str, Any]]:
-    """Run the notebook in a KernelSession with probe cells first and last; fetch globals."""
+def run_in_session(rubric: Any, path: Path, fetch: list[str],
+                   exists: list[str] | None = None) -> tuple[Any, dict[str, Any]]:
+    """Run the notebook in a KernelSession with probe cells first and last; fetch globals;
+    then (after the data channel has been used) ask the kernel which of ``exists`` exist."""
     nb = nbio.load(path)
     nb.cells.insert(0, nbformat.v4.new_code_cell(PROBE_SOURCE.replace("NAME", "_GRADER_TEST_PROBE_FIRST")))
     nb.cells.append(nbformat.v4.new_code_cell(PROBE_SOURCE.replace("NAME", "_GRADER_TEST_PROBE_LAST")))
@@ -576,6 +581,11 @@ def run_in_session(rubric: Any, path: Path, fetch: list[str]) -> tuple[Any, dict
                 got[name] = ns.get(name)
             except Exception as exc:  # noqa: BLE001 - recorded, asserted on by the caller
                 got[name] = exc
+        if exists:
+            try:
+                got["_exists"] = ns.call("_grader_test_exists", *exists)
+            except Exception as exc:  # noqa: BLE001
+                got["_exists"] = exc
     return report, got
 
 
@@ -678,6 +688,14 @@ def _setup_other_submissions(tmp: Path, fixture_path: Path) -> tuple[Path, list[
 
 
 LEAK_GLOBALS = {"reads_hidden_tests": "LEAKED", "reads_other_submissions": "OTHERS", "env_snooping": "ENV"}
+
+# What a restarted kernel or the grader's own helper code must never trigger (the fixtures'
+# "needs"): files in the kernel's scratch folder or /tmp, as the kernel sees them after the
+# notebook ran and the data channel was used, and globals planted for a restarted kernel.
+SCRATCH_CANARIES = {
+    "plants_files_for_kernel_restart": (["RESTART_HIJACKED", "/tmp/grader_pwned_restart"], ["RESTART_HIJACKED"]),
+    "shadows_modules_in_cwd": (["SHADOW_MODULE_IMPORTED"], []),
+}
 
 
 # ------------------------------------------------------------------------------------ tests
@@ -795,11 +813,22 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
             problems += leak_problems(where, text, forbidden=forbidden, lines=hidden_lines)
 
     session_checks = checks & {"no_hidden_leak", "kernel_not_root", "env_minimal"}
-    if session_checks and status != "invalid":
+    if (session_checks or name in SCRATCH_CANARIES) and status != "invalid":
         fetch = [LEAK_GLOBALS[name]] if name in LEAK_GLOBALS else []
+        files, planted = SCRATCH_CANARIES.get(name, ([], []))
         with watchdog(fx["max_wall_seconds"] + 15, f"running {name} in a KernelSession"):
-            report, got = run_in_session(rubric, path, fetch)
+            report, got = run_in_session(rubric, path, fetch + planted, exists=files)
         problems += probe_problems(got, checks)
+        for g in planted:
+            if not isinstance(got[g], MissingName):
+                problems.append(f"the global {g} planted for a restarted kernel is defined: {got[g]!r:.200}")
+        if files:
+            seen = got["_exists"]
+            if not isinstance(seen, dict):
+                problems.append(f"could not ask the kernel about {files}: {seen!r:.300}")
+            elif any(seen.values()):
+                problems.append(f"the kernel sees {sorted(k for k, v in seen.items() if v)} "
+                                "(hijack code ran in a restarted kernel, or a helper imported the student's modules)")
         for g in fetch:
             value = got[g]
             if isinstance(value, Exception):
