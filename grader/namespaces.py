@@ -14,6 +14,7 @@ reference's have the same types before they are compared.
 
 from __future__ import annotations
 
+import abc
 import atexit
 import contextlib
 import copy
@@ -42,13 +43,14 @@ def request_key(req: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-class Namespace:
+class Namespace(abc.ABC):
     """What a test sees. ``label`` is 'your notebook' or 'the reference' in messages."""
 
     label = "namespace"
 
-    def _request(self, req: dict[str, Any], what: str) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _request(self, req: dict[str, Any], what: str) -> Any:
+        """Carry out one plain-data request (see ``kernel_side.perform``)."""
 
     test_name = ""
 
