@@ -136,7 +136,8 @@ def grade_notebook(
             result["sandbox"] = ks.mechanism
             report = ks.run_notebook(nb)
             t_tests = time.perf_counter()
-            outcomes = run_tests(rubric, student=StudentNamespace(ks), reference=reference)
+            outcomes = run_tests(rubric, student=StudentNamespace(ks), reference=reference,
+                                 budget=limits.tests_timeout)
             test_events = list(ks.test_events)
             result["timings"] = {
                 "kernel_start": round(ks.timings.get("kernel_start", 0.0), 3),
