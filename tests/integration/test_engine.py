@@ -109,3 +109,11 @@ def test_cell_timeout_interrupts_and_grading_goes_on(rubric, tmp_path):
     assert r["status"] == "partial"
     assert any(c["status"] == "timeout" for c in r["cells"])
     assert r["score"] == 100.0
+
+
+def test_tests_timeout_from_the_caller_is_honoured(rubric):
+    limits = rubric.limits.override({"tests_timeout": 0.001}, source="test")
+    r = api.grade_notebook(FIXTURES / "passes_all.ipynb", rubric, limits=limits)
+    not_run = [t for t in r["tests"] if t["status"] == "timeout" and t["message"].startswith("not run")]
+    assert not_run, "the tests' time budget given by the caller was ignored"
+    assert r["status"] == "timeout"
