@@ -343,6 +343,18 @@ class KernelSession:
         self._open_bc()
         self._ready()
 
+    def _sync_key(self) -> None:
+        """Sign with the key the kernel read. A restart may leave the manager holding a key the
+        connection file (what the new kernel reads) does not have: every reply then fails the
+        signature check ("Invalid Signature") and the submission would be lost."""
+        try:
+            info = json.loads(Path(self.km.connection_file).read_text(encoding="utf-8"))
+            key = str(info.get("key", "")).encode()
+            if key and key != self.km.session.key:
+                self.km.session.key = key
+        except (OSError, ValueError):
+            pass
+
     def _fresh_nb_client(self) -> None:
         """After a timeout or a death, nbclient's client still has polling tasks for the cell it
         gave up on; they would compete for its sockets. The next cell gets a new client."""
@@ -583,20 +595,27 @@ class KernelSession:
                 self.dead_for_good = f"gave up after {self.restarts} kernel restarts"
                 return
             self.restarts += 1
-        kill_uid(self.launch.uid)
-        try:
-            proc = getattr(self.km.provisioner, "process", None)
-            if proc is not None and proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
-            _bounded(self.km.restart_kernel, now=True, timeout=60)
-            self._connect()
-            if self.executing:
-                self._fresh_nb_client()
-        except Exception as exc:  # noqa: BLE001
-            log.warning("restart failed", exc_info=True)
-            self.dead_for_good = f"the kernel could not be restarted ({type(exc).__name__}: {str(exc)[:200]})"
-            return
+        for attempt in (1, 2):
+            # a restart that fails (seen rarely: a reply failing its signature check) is retried
+            # once from a clean kill before the submission is given up
+            kill_uid(self.launch.uid)
+            try:
+                proc = getattr(self.km.provisioner, "process", None)
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=10)
+                _bounded(self.km.restart_kernel, now=True, timeout=60)
+                self._sync_key()
+                self._connect()
+                if self.executing:
+                    self._fresh_nb_client()
+                break
+            except Exception as exc:  # noqa: BLE001
+                log.warning("restart attempt %d failed", attempt, exc_info=True)
+                if attempt == 2:
+                    self.dead_for_good = f"the kernel could not be restarted ({type(exc).__name__}: {str(exc)[:200]})"
+                    return
+                self.events.append(f"a restart failed ({type(exc).__name__}); retried")
         for source in self.ok_cells:
             try:
                 self._run_code(source, timeout=self.limits.cell_timeout)
