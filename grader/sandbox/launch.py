@@ -135,6 +135,18 @@ def _world_readable(path: str) -> bool:
         p = os.path.dirname(p)
 
 
+def _parent_dirs(path: str) -> list[str]:
+    """bwrap arguments creating the folders above ``path`` (traversable by the kernel's uid),
+    outermost first; /tmp is the sandbox's own tmpfs already and keeps its 1777."""
+    parents = []
+    p = os.path.dirname(path)
+    while p not in ("/", ""):
+        if p != "/tmp":
+            parents.append(p)
+        p = os.path.dirname(p)
+    return [arg for parent in reversed(parents) for arg in ("--perms", "0755", "--dir", parent)]
+
+
 def kernel_uid(mechanism: str = "bwrap") -> int | None:
     """A uid for this worker's kernel when running as root (unique among live workers).
 
@@ -264,25 +276,9 @@ class Launch:
         for root in _python_roots():
             if root.startswith("/usr/") or root == "/usr":
                 continue
-            parents = []
-            p = os.path.dirname(root)
-            while p not in ("/", ""):
-                if p != "/tmp":  # already the sandbox's own tmpfs; keep its 1777
-                    parents.append(p)
-                p = os.path.dirname(p)
-            for parent in reversed(parents):
-                argv += ["--perms", "0755", "--dir", parent]
-            argv += ["--ro-bind", root, root]
+            argv += _parent_dirs(root) + ["--ro-bind", root, root]
         argv += ["--proc", "/proc", "--dev", "/dev", "--hostname", "sandbox"]
-        parents = []
-        p = str(self.root)
-        while p not in ("/", ""):
-            p = os.path.dirname(p)
-            if p not in ("/", "", "/tmp"):
-                parents.append(p)
-        for parent in reversed(parents):
-            argv += ["--perms", "0755", "--dir", parent]
-        argv += ["--bind", str(self.root), str(self.root)]
+        argv += _parent_dirs(str(self.root)) + ["--bind", str(self.root), str(self.root)]
         argv += ["--chdir", str(self.work), "--"]
         return argv + inner
 
