@@ -99,6 +99,11 @@ def read_reply(path: str, *, max_bytes: int = MAX_REPLY_BYTES) -> dict[str, Any]
         os.close(fd)
     if len(raw) > max_bytes:
         raise ChannelError("the result grew past the size limit while being read")
+    return parse_reply(raw)
+
+
+def parse_reply(raw: bytes) -> dict[str, Any]:
+    """A reply's JSON text (from a file or the direct line) -> its dict, shape-checked."""
     try:
         reply = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -21,6 +21,8 @@ import binascii as _binascii
 import json as _json
 import math as _math
 import os as _os
+import signal as _signal
+import socket as _socket
 import sys as _sys
 import traceback as _traceback
 
@@ -29,7 +31,10 @@ import traceback as _traceback
 # keeps using these. (Executed with a private copy of builtins, for the same reason.)
 _b2a = _binascii.b2a_base64
 _a2b = _binascii.a2b_base64
-_os_open, _os_write, _os_close = _os.open, _os.write, _os.close
+_os_open, _os_write, _os_close, _os_read = _os.open, _os.write, _os.close, _os.read
+_signal_set, _SIGINT, _int_handler = _signal.signal, _signal.SIGINT, _signal.default_int_handler
+_socket_cls, _AF_UNIX, _SOCK_STREAM = _socket.socket, _socket.AF_UNIX, _socket.SOCK_STREAM
+_from_bytes = int.from_bytes
 _isfinite = _math.isfinite
 _extract_tb = _traceback.extract_tb
 try:
@@ -289,41 +294,120 @@ def str_safe(exc):
         return ""
 
 
+# The direct line's frames (see ``Probe.connect``): a request is b"GRQ1", an 8-byte id, a
+# 4-byte big-endian length and the JSON text; its reply is b"GRP1", the same id, an 8-byte
+# length and the JSON text.
+REQUEST_MAGIC, REPLY_MAGIC = b"GRQ1", b"GRP1"
+
+
 class Probe:
     """Installed in the kernel as a single global; the grader calls ``handle``."""
 
-    def __init__(self, ns, outdir):
+    def __init__(self, ns, outdir, kernel=None):
         import numpy
 
         self.ns = ns
         self.np = _NP(numpy)
         self.outdir = outdir
         self.handles = {}
+        self.kernel = kernel
 
-    def handle(self, req_text, out_name):
+    def answer(self, req_text):
         req = _loads(req_text)
         reply = perform(req, self.ns, self.handles, self.np)
         try:
-            text = _dumps(reply)
+            return _dumps(reply)
         except BaseException as exc:
-            text = _dumps({"ok": False, "error": {"type": "EncodeError", "message": str_safe(exc)[:300], "traceback": []}})
+            return _dumps({"ok": False, "error": {"type": "EncodeError", "message": str_safe(exc)[:300], "traceback": []}})
+
+    def handle(self, req_text, out_name):
+        text = self.answer(req_text)
         fd = _os_open(self.outdir + "/" + out_name, _os.O_WRONLY | _os.O_CREAT | _os.O_TRUNC, 0o600)
         try:
-            data = text.encode("ascii")
-            while data:
-                data = data[_os_write(fd, data):]
+            _write_all(fd, text.encode("ascii"))
         finally:
             _os_close(fd)
 
+    def connect(self, path):
+        """Open the direct line: the grader listens on the Unix socket ``path``; its requests
+        are answered from the kernel's own event loop, between ipykernel's messages, with no
+        status broadcasts, signing or thread hand-offs (a tenth of a shell message's cost).
+        Only ever used while no cell runs. A request runs with Ctrl-C enabled, as a cell does,
+        so the grader can interrupt a call that hangs."""
+        loop = getattr(self.kernel, "io_loop", None)
+        if loop is None:
+            return False
+        sock = _socket_cls(_AF_UNIX, _SOCK_STREAM)
+        try:
+            sock.connect(path)
+        except BaseException:
+            sock.close()
+            raise
+        fd = sock.detach()
 
-def install(ns, outdir, name, kernel=None):
-    """Called once in the kernel: put a Probe into the user namespace under ``name`` and, when
-    the kernel allows it, answer ``grader_request`` shell messages directly (no run_cell)."""
-    probe = Probe(ns, outdir)
+        def close():
+            try:
+                loop.remove_handler(fd)
+            except BaseException:
+                pass
+            try:
+                _os_close(fd)
+            except BaseException:
+                pass
+
+        def on_request(_fd, _events):
+            try:
+                head = _read_exact(fd, 16)
+                if head is None or head[:4] != REQUEST_MAGIC:
+                    close()  # the grader hung up (or the line is garbled): it reconnects if it wants
+                    return
+                text = _read_exact(fd, _from_bytes(head[12:16], "big"))
+                if text is None:
+                    close()
+                    return
+                saved = _signal_set(_SIGINT, _int_handler)
+                try:
+                    data = self.answer(text.decode("ascii")).encode("ascii")
+                    _write_all(fd, REPLY_MAGIC + head[4:12] + len(data).to_bytes(8, "big") + data)
+                finally:
+                    _signal_set(_SIGINT, saved)
+            except BaseException:  # interrupted, or the grader went away: this line is done
+                close()
+
+        try:
+            loop.remove_handler(fd)  # a stale entry: the notebook closed an earlier line's fd
+        except BaseException:
+            pass
+        loop.add_handler(fd, on_request, loop.READ)
+        return True
+
+
+def _read_exact(fd, n):
+    chunks = []
+    while n > 0:
+        chunk = _os_read(fd, min(n, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[_os_write(fd, view):]
+
+
+def install(ns, outdir, name, kernel=None, line=None):
+    """Called once in the kernel: put a Probe into the user namespace under ``name``; when the
+    kernel allows it, answer ``grader_request`` shell messages directly (no run_cell), and
+    open the direct line to the socket ``line``. Returns how requests can reach it."""
+    probe = Probe(ns, outdir, kernel)
     ns[name] = probe
     _sys.setrecursionlimit(max(_sys.getrecursionlimit(), 3000))
     if kernel is None:
-        return False
+        return "code"
 
     def handler(stream, ident, parent):
         try:
@@ -335,5 +419,11 @@ def install(ns, outdir, name, kernel=None):
     try:
         kernel.shell_handlers["grader_request"] = handler
     except BaseException:
-        return False
-    return True
+        return "code"
+    if line:
+        try:
+            if probe.connect(line):
+                return "line"
+        except BaseException:
+            pass
+    return "message"

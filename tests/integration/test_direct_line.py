@@ -1,0 +1,132 @@
+"""The probe's direct line (a Unix socket served from the kernel's event loop) must change
+nothing but speed: the same results as shell messages, and every failure still recovered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from grader import api
+from grader.config import Limits
+from grader.errors import BadResult, CallTimeout, KernelDied
+from grader.sandbox import KernelSession, codec
+
+pytestmark = pytest.mark.kernel
+
+HERE = Path(__file__).parent.parent / "fixtures" / "notebooks"
+WEEK3 = sorted(p.stem for p in (HERE / "week3").glob("*.ipynb") if "iris_url" not in p.stem)
+# (not background_thread_mutates: its thread makes the values it returns vary between runs)
+HOSTILE = [
+    "raises_hostile_exceptions", "returns_huge_array", "segfault_in_graded_call", "redefines_builtins",
+    "patches_numpy", "returns_deeply_nested", "alarm_signal_tamper",
+]
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return api.load_rubric(assignment="week3_nn_basic")
+
+
+def _comparable(result: dict) -> str:
+    return api.result_json({k: v for k, v in result.items() if k != "timings"})
+
+
+@pytest.mark.parametrize("path", [HERE / "week3" / f"{n}.ipynb" for n in WEEK3]
+                         + [HERE / "adversarial" / f"{n}.ipynb" for n in HOSTILE], ids=lambda p: p.stem)
+def test_line_and_shell_messages_give_byte_identical_results(rubric, path, monkeypatch):
+    with_line = api.grade_notebook(path, rubric)
+    monkeypatch.setattr(KernelSession, "use_line", False)
+    without = api.grade_notebook(path, rubric)
+    assert _comparable(with_line) == _comparable(without)
+
+
+def _session(source: str, **limits) -> KernelSession:
+    session = KernelSession.fresh(limits=Limits(**{"call_timeout": 2.0, **limits}))
+    session.run_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]))
+    return session
+
+
+def _call(session: KernelSession, name: str, *args):
+    return session.request({"op": "call", "name": name, "args": codec.encode_args(list(args))}, what=name)
+
+
+CODE = """
+import os, time
+import numpy as np
+def add(a, b):
+    return a + b
+def hang():
+    while True:
+        pass
+def die():
+    os._exit(3)
+def big():
+    return np.zeros(300_000)
+def deafen():
+    # break ipykernel's own ways of answering: only the direct line is left
+    k = get_ipython().kernel
+    k.shell_handlers.pop("grader_request", None)
+    k.shell_handlers["execute_request"] = lambda *a, **kw: None
+    return 1
+"""
+
+
+def test_calls_travel_on_the_line_not_through_ipykernel():
+    with _session(CODE) as s:
+        assert s.line is not None
+        assert _call(s, "deafen") == 1
+        # no shell message and no executed code could answer these now
+        assert [_call(s, "add", i, 1) for i in range(50)] == list(range(1, 51))
+        assert _call(s, "add", np.arange(3), 1).tolist() == [1, 2, 3]
+
+
+def test_a_hanging_call_times_out_and_the_line_is_opened_again():
+    with _session(CODE) as s:
+        with pytest.raises(CallTimeout):
+            _call(s, "hang")
+        assert _call(s, "add", 2, 3) == 5
+        assert s.line is not None and s.restarts == 0 and s.test_restarts == 0
+
+
+def test_a_call_that_kills_the_kernel_is_recovered_on_a_new_line():
+    with _session(CODE) as s:
+        with pytest.raises(KernelDied):
+            _call(s, "die")
+        assert s.test_restarts == 1
+        assert _call(s, "add", 2, 3) == 5
+        assert s.line is not None
+
+
+def test_an_oversized_reply_is_refused_unread_and_the_next_call_works():
+    with _session(CODE, max_result_mb=1) as s:
+        with pytest.raises(BadResult, match="over the 1 MiB limit"):
+            _call(s, "big")
+        assert _call(s, "add", 2, 3) == 5
+
+
+def test_a_garbled_or_closed_line_costs_one_request_at_most():
+    with _session(CODE) as s:
+        s.line.close()
+        s.line = None
+        assert _call(s, "add", 1, 1) == 2  # a new line was opened
+        assert s.line is not None
+        # the kernel's end is closed under the probe (the grader sees EOF): a slower way answers
+        s._run_code("import os, socket\nfor fd in os.listdir('/proc/self/fd'):\n"
+                    "    try:\n        t = os.readlink('/proc/self/fd/' + fd)\n    except OSError:\n        continue\n"
+                    "    if t.startswith('socket:'):\n"
+                    "        s = socket.socket(fileno=int(fd))\n"
+                    "        if s.family == socket.AF_UNIX and s.type == socket.SOCK_STREAM and 'line-' in str(s.getpeername() or '') + str(s.getsockname() or ''):\n"
+                    "            s.close()\n"
+                    "        else:\n            s.detach()\n", timeout=10)
+        assert _call(s, "add", 2, 2) == 4
+        assert _call(s, "add", 3, 3) == 6
+
+
+def test_many_requests_leave_no_reply_files():
+    with _session(CODE) as s:
+        for i in range(20):
+            _call(s, "add", i, i)
+        assert list(s.launch.out.iterdir()) == []
