@@ -124,13 +124,12 @@ def _init_worker(rubric_path: str, public_only: bool, sandbox: str, limit_overri
     from grader import rubric as rubric_mod
 
     _die_with_parent()
-    from multiprocessing import util
-
+    from grader.cleanup import SPARE_KERNEL, at_exit
     from grader.sandbox import KernelSession
 
     # pool workers leave through os._exit, past atexit: release the spare kernel (and its
     # scratch tmpfs) in multiprocessing's own finalizers instead
-    util.Finalize(None, KernelSession.drop_spare, exitpriority=100)
+    at_exit(KernelSession.drop_spare, order=SPARE_KERNEL)
     rb = rubric_mod.load(Path(rubric_path), public_only=public_only)
     limits = rb.limits.override(limit_overrides, source="command line") if limit_overrides else rb.limits
     _WORKER.update(rubric=rb, sandbox=sandbox, limits=limits, out=Path(out))

@@ -34,7 +34,6 @@ What goes where:
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import hashlib
 import io
@@ -49,6 +48,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader import batch
+from grader.cleanup import FOLDER, at_exit
 
 IN_FLIGHT_PER_THREAD = 4
 CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
@@ -67,7 +67,7 @@ def _unpack(bundle: bytes, digest: str) -> Path:
     if digest in _BUNDLES and _BUNDLES[digest].is_dir():
         return _BUNDLES[digest]
     root = Path(tempfile.mkdtemp(prefix=f"grader-rubric-{digest[:16]}-"))
-    atexit.register(shutil.rmtree, root, True)
+    at_exit(shutil.rmtree, root, True, order=FOLDER)
     with tarfile.open(fileobj=io.BytesIO(bundle), mode="r:gz") as tar:
         if hasattr(tarfile, "data_filter"):
             tar.extractall(root, filter="data")

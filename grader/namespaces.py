@@ -15,7 +15,6 @@ reference's have the same types before they are compared.
 from __future__ import annotations
 
 import abc
-import atexit
 import contextlib
 import copy
 import hashlib
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.cleanup import FOLDER, at_exit
 from grader.errors import MissingName, RubricError, StudentError
 from grader.sandbox import codec, kernel_side
 from grader.sandbox.codec import HandleRef
@@ -158,7 +158,7 @@ class ReferenceNamespace(Namespace):
         self.live = True
         # the data files stay for the life of the process: reference functions may read them when called
         self.dir = tempfile.mkdtemp(prefix="grader-ref-")
-        atexit.register(shutil.rmtree, self.dir, True)
+        at_exit(shutil.rmtree, self.dir, True, order=FOLDER)
         for name, data in (files or {}).items():
             Path(self.dir, name).write_bytes(data)
         with _chdir(self.dir), _quiet():

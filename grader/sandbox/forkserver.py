@@ -263,9 +263,9 @@ class Zygote:
             if cls._instance is None or cls._instance.proc.poll() is not None or cls._instance.pid != os.getpid():
                 cls._instance = cls(env)
                 cls._instance.pid = os.getpid()
-                import atexit
+                from grader.cleanup import ZYGOTE, at_exit
 
-                atexit.register(cls._instance.stop)
+                at_exit(cls._instance.stop, order=ZYGOTE)
             return cls._instance
 
     pid = 0

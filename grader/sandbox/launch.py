@@ -26,6 +26,7 @@ import sysconfig
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.config import Limits
 
@@ -201,12 +202,8 @@ class Launch:
 
     def prepare(self) -> None:
         # As root, the scratch root is a size-capped tmpfs: a notebook cannot fill the disk.
-        if os.geteuid() == 0 and shutil.which("mount"):
-            res = subprocess.run(
-                ["mount", "-t", "tmpfs", "-o", f"size={self.limits.max_disk_mb}m,mode=0755,nosuid,nodev", "tmpfs", str(self.root)],
-                capture_output=True, check=False,
-            )
-            self.mounted = res.returncode == 0
+        if os.geteuid() == 0:
+            self.mounted = _mount_tmpfs(self.root, f"size={self.limits.max_disk_mb}m,mode=0755")
         for d in (self.work, self.ipc, self.out):
             d.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o755)
@@ -312,14 +309,55 @@ def zygote_env(kernel_env: dict[str, str]) -> dict[str, str]:
 def release(launch: Launch) -> None:
     """Unmount the scratch tmpfs (its contents vanish with it)."""
     if launch.mounted:
-        subprocess.run(["umount", "-l", str(launch.root)], capture_output=True, check=False)
+        libc = _libc()
+        if libc is None or libc.umount2(os.fsencode(launch.root), 2) != 0:  # MNT_DETACH
+            subprocess.run(["umount", "-l", str(launch.root)], capture_output=True, check=False)
         launch.mounted = False
+
+
+_LIBC: Any = None
+
+
+def _libc() -> Any:
+    """libc through ctypes, for mount(2) and umount2(2): the mount and umount programs cost
+    a few milliseconds of CPU each, twice per submission."""
+    global _LIBC
+    if _LIBC is None and sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            _LIBC = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            _LIBC = False
+    return _LIBC or None
+
+
+def _mount_tmpfs(root: Path, options: str) -> bool:
+    libc = _libc()
+    if libc is not None:
+        if libc.mount(b"tmpfs", os.fsencode(root), b"tmpfs", 2 | 4, options.encode()) == 0:  # MS_NOSUID | MS_NODEV
+            return True
+    if not shutil.which("mount"):
+        return False
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},nosuid,nodev", "tmpfs", str(root)],
+                         capture_output=True, check=False)
+    return res.returncode == 0
+
+
+_SETPRIV = shutil.which("setpriv") if os.path.exists("/bin/sh") else None
 
 
 def kill_uid(uid: int | None) -> None:
     """Kill every process owned by ``uid`` (the kernel and anything it started)."""
     if uid is None or os.geteuid() != 0:
         return
+    if _SETPRIV:
+        # setpriv and sh are spawned with vfork; forking this (large) process costs 5 ms of CPU
+        res = subprocess.run([_SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "/bin/sh", "-c",
+                              "kill -KILL -1; kill -KILL -1; kill -KILL -1; exit 0"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        if res.returncode == 0:
+            return  # else setpriv could not become the uid: fall back to forking
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         try:

@@ -257,10 +257,10 @@ class KernelSession:
 
     def launch_kernel(self) -> None:
         """Create the scratch folder and launch the kernel without waiting for it to boot."""
-        import atexit
+        from grader.cleanup import KERNEL, at_exit
 
         self.launched = True
-        atexit.register(self.__exit__, None, None, None)
+        self._at_exit = at_exit(self.__exit__, None, None, None, order=KERNEL)
         self.root = Path(tempfile.mkdtemp(prefix="grader-"))
         os.chmod(self.root, 0o700)  # other local users cannot look in before the tmpfs is mounted
         self.launch = Launch(self.root, self.limits, self.mechanism, kernel_uid(self.mechanism))
@@ -418,6 +418,9 @@ class KernelSession:
         if getattr(self, "closed", False):
             return
         self.closed = True
+        if getattr(self, "_at_exit", None) is not None:
+            self._at_exit.cancel()  # else the finished session stays referenced until the process ends
+            self._at_exit = None
         self._close_line()
         try:
             if self.nb_kc is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -18,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "notebooks" / "week3"
 
 
-def grader(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=600)
+def grader(*args, cwd=ROOT, env=None):
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, env=env)
 
 
 def test_check_passing_notebook_exits_0_and_writes_reports(tmp_path):
@@ -78,6 +80,25 @@ def test_grade_folder_writes_everything_and_resumes(tmp_path):
     exp = grader("export", out, "--format", "gradescope")
     assert exp.returncode == 0
     assert (out / "gradescope" / "김민준" / "results.json").is_file()
+
+
+def test_a_batch_leaves_nothing_in_the_temporary_folder(tmp_path):
+    # kernels' scratch folders, the warm-kernel server's socket, the reference's data files:
+    # pool workers end past atexit, and a TA's /tmp must not fill up run after run
+    subs = tmp_path / "subs"
+    for student, fixture in [("kim", "passes_all"), ("lee", "raises_in_call"),
+                             ("park", "reads_global")]:
+        (subs / student).mkdir(parents=True)
+        shutil.copy(FIXTURES / f"{fixture}.ipynb", subs / student / "week3.ipynb")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    res = grader("grade", subs, "--out", tmp_path / "out", "-j", "2", "--assignment", "week3_nn_basic", env=env)
+    assert res.returncode in (0, 1), res.stderr
+    assert len(list((tmp_path / "out" / "submissions").rglob("result.json"))) == 3
+    assert sorted(p.name for p in tmp.iterdir()) == []
+    if os.path.exists("/proc/mounts"):
+        assert str(tmp) not in Path("/proc/mounts").read_text()
 
 
 def test_bad_usage_exits_2():

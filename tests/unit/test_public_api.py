@@ -11,6 +11,6 @@ def test_all_names_exist():
 def test_all_is_complete_and_sorted():
     public = {n for n in vars(grader) if not n.startswith("_") and n not in {"api", "batch", "config", "errors", "rubric",
               "scoring", "runner", "namespaces", "notebook", "testing", "checks", "sandbox", "report", "gradebook", "cli",
-              "authoring", "executors"}}
+              "authoring", "executors", "cleanup"}}
     assert public <= set(grader.__all__), public - set(grader.__all__)
     assert list(grader.__all__) == sorted(grader.__all__)
