@@ -178,9 +178,10 @@ def keeper(conn, req):
 
 def serve(path):
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(path)
-    os.chmod(path, 0o600)
+    srv.bind(path + ".new")
+    os.chmod(path + ".new", 0o600)
     srv.listen(64)
+    os.rename(path + ".new", path)  # the socket appears only once it accepts (workers wait for it)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped automatically
     print("ready", flush=True)
     while True:
@@ -237,7 +238,8 @@ class Zygote:
     _instance: "Zygote | None" = None
     _lock = threading.Lock()
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], *, wait: bool = True) -> None:
+        self.env = env
         self.dir = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
         os.chmod(self.dir, 0o700)
         self.socket = str(self.dir / "z.sock")
@@ -247,6 +249,10 @@ class Zygote:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(self.dir / "zygote.log", "wb"),  # noqa: SIM115
             cwd=str(self.dir),
         )
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if line.strip() != b"ready":
@@ -257,7 +263,7 @@ class Zygote:
     @classmethod
     def get(cls, env: dict[str, str]) -> "Zygote":
         shared = os.environ.get(SHARED_ENV)
-        if shared and os.path.exists(shared):
+        if shared and _wait_for(shared, os.environ.get(SHARED_PID_ENV, "")):
             return _Shared(shared)  # a batch's zygote, started by the parent for all its workers
         with cls._lock:
             if cls._instance is None or cls._instance.proc.poll() is not None or cls._instance.pid != os.getpid():
@@ -281,7 +287,28 @@ class Zygote:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-SHARED_ENV = "GRADER_ZYGOTE_SOCKET"
+SHARED_ENV, SHARED_PID_ENV = "GRADER_ZYGOTE_SOCKET", "GRADER_ZYGOTE_PID"
+
+
+def _wait_for(path: str, pid: str, timeout: float = 120.0) -> bool:
+    """Wait until the batch's zygote accepts on ``path``; False if it died or never did."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline or (pid.isdigit() and not _alive(int(pid))):
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")
 
 
 class _Shared:
@@ -291,10 +318,22 @@ class _Shared:
         self.socket = socket_path
 
 
+_SHARED: Zygote | None = None
+
+
 def share(env: dict[str, str]) -> Zygote:
-    """Start a zygote in this process and point child processes at it (``batch.grade``)."""
-    z = Zygote.get(env)
+    """Start a zygote for this process's children (``batch.grade``) without waiting for it: it
+    imports numpy, pandas, matplotlib and ipykernel (a second of CPU) while the pool of workers
+    starts and they run the reference solution; each waits for its socket when it needs it."""
+    from grader.cleanup import ZYGOTE, at_exit
+
+    global _SHARED
+    z = _SHARED
+    if z is None or z.proc.poll() is not None or z.env != env:
+        z = _SHARED = Zygote(env, wait=False)
+        at_exit(z.stop, order=ZYGOTE)
     os.environ[SHARED_ENV] = z.socket
+    os.environ[SHARED_PID_ENV] = str(z.proc.pid)
     return z
 
 

@@ -57,3 +57,25 @@ def test_scratch_is_a_size_capped_tmpfs_released_at_the_end(tmp_path):
         launch.release(ln)
     assert str(root) not in Path("/proc/mounts").read_text()
     assert not ln.mounted
+
+
+def test_a_worker_waits_for_the_batch_zygote_to_accept(tmp_path):
+    import threading
+
+    from grader.sandbox import forkserver
+
+    path = tmp_path / "z.sock"
+    threading.Timer(0.3, path.write_text, args=("",)).start()  # the zygote renames its socket into place
+    assert forkserver._wait_for(str(path), str(os.getpid()), timeout=60)
+
+
+def test_a_worker_stops_waiting_when_the_batch_zygote_died(tmp_path):
+    from grader.sandbox import forkserver
+
+    dead = subprocess.Popen(["true"])
+    while forkserver._alive(dead.pid):  # exited, not yet reaped: a zombie counts as dead
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    assert not forkserver._wait_for(str(tmp_path / "never.sock"), str(dead.pid), timeout=60)
+    assert time.monotonic() - t0 < 30  # it noticed the death instead of waiting out the timeout
+    dead.wait()
