@@ -156,10 +156,13 @@ def machine_info() -> dict[str, Any]:
 
 
 # -- grader ----------------------------------------------------------------------------------
-def run_grader(subs_dir: Path, out: Path, jobs: int, sandbox: str, n: int, logs: Path) -> dict[str, Any]:
+def run_grader(subs_dir: Path, out: Path, jobs: int, sandbox: str, n: int, logs: Path,
+               one_core: bool = False) -> dict[str, Any]:
     summary_path = logs / f"{out.name}.summary.json"
     argv = [sys.executable, str(TOOLS / "run_grader.py"), str(subs_dir), str(out), "--jobs", str(jobs),
             "--sandbox", sandbox, "--assignment", ASSIGNMENT, "--summary", str(summary_path)]
+    if one_core:
+        argv.append("--one-core")
     m = measure.run_measured(argv, cwd=REPO, env=_student_env(), timeout=120 + 120 * n,
                              stdout=logs / f"{out.name}.log")
     results = []
@@ -181,6 +184,7 @@ def run_grader(subs_dir: Path, out: Path, jobs: int, sandbox: str, n: int, logs:
     pct = [100 * r["score"] / r["max_score"] for r in results if r.get("max_score")]
     return {
         "jobs": jobs,
+        "one_core": one_core,
         "measurement": m.to_dict(),
         "results": len(results),
         "n": n,
@@ -380,14 +384,17 @@ def render(report: dict[str, Any]) -> str:
     lines.append("")
     nproc = mach["nproc"]
     head = (f"{'':34} {'batch wall s':>12} {'batch CPU s':>12} {'nb/s':>7} {'wall/nb s':>10} {'CPU/nb s':>9} "
-            f"{'others %':>9}")
+            f"{'others %':>9} {'cores':>6}")
     lines.append(head)
     lines.append("-" * len(head))
     for key, g in report["grader"].items():
         m = g["measurement"]
         lines.append(f"{'grader ' + key:34} {m['wall']:12.2f} {m['cpu']:12.2f} {_f(g['throughput'], '{:.3f}'):>7} "
                      f"{_f(g['wall_per_notebook_median']):>10} {_f(g['cpu_per_notebook']):>9} "
-                     f"{_f(_others_pct(m.get('foreign_cpu'), m['wall'], nproc), '{:.0f}'):>9}")
+                     f"{_f(_others_pct(m.get('foreign_cpu'), m['wall'], nproc), '{:.0f}'):>9} "
+                     f"{_f(m['cpu'] / m['wall'] if m['wall'] else None):>6}"
+                     + (f"   (median of {len(g['walls'])} runs: walls {', '.join(f'{w:.2f}' for w in g['walls'])})"
+                        if len(g.get("walls", [])) > 1 else ""))
     fl = report.get("floor")
     if fl:
         lines.append(f"{'floor: plain python, once':34} {fl['wall_total']:12.2f} {fl['cpu_total']:12.2f} "
@@ -412,6 +419,8 @@ def render(report: dict[str, Any]) -> str:
     lines.append("  floor and otter = median per run. nb/s = N / batch wall (floor: N / sum of its runs).")
     lines.append("  others %: CPU used by processes outside the measured tree while it ran, as % of the machine's")
     lines.append("  capacity (nproc x wall), from /proc/stat. Well above 0 means the figures of that row are disturbed.")
+    lines.append("  cores: batch CPU / batch wall, how many cores the run kept busy on average. 'one core': the same")
+    lines.append("  -j 1 run pinned to a single CPU (sched_setaffinity, inherited by workers and kernels).")
     if comp.get("note"):
         lines.append(f"  {comp['note']}")
     lines.append("")
@@ -455,7 +464,7 @@ def render(report: dict[str, Any]) -> str:
 
 def ratios(report: dict[str, Any]) -> dict[str, float | None]:
     g = report["grader"]
-    keys = sorted(g, key=lambda k: g[k]["jobs"])
+    keys = sorted((k for k in g if not g[k].get("one_core")), key=lambda k: g[k]["jobs"])
     base = g[keys[0]] if keys else None
     out: dict[str, float | None] = {}
     if base is None:
@@ -463,6 +472,9 @@ def ratios(report: dict[str, Any]) -> dict[str, float | None]:
     b = keys[0]
     for k in keys[1:]:
         out[f"grader throughput {k} / {b}"] = _ratio(g[k]["throughput"], base["throughput"])
+    for one in (k for k in g if g[k].get("one_core")):
+        for k in keys[1:]:
+            out[f"grader throughput {k} / {one} (scaling from one core)"] = _ratio(g[k]["throughput"], g[one]["throughput"])
     fl = report.get("floor")
     if fl:
         out[f"grader/floor CPU per notebook ({b}: batch CPU / N vs floor median)"] = _ratio(base["cpu_per_notebook"], fl["cpu_median"])
@@ -492,6 +504,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--competitor-python", metavar="PATH",
                     help="interpreter that has nbgrader and otter-grader (e.g. a separate virtualenv's python)")
     ap.add_argument("--quick", action="store_true", help="smoke test: N=6, no competitors")
+    ap.add_argument("--one-core", action="store_true",
+                    help="also run -j 1 pinned to one CPU: the single-core baseline that -j N's scaling is measured against")
+    ap.add_argument("--repeat", type=int, default=1, metavar="R",
+                    help="run each grader configuration R times, interleaved, and report the run with the median wall time")
     ap.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up (one grading, one floor run)")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR (created, must be empty) and keep everything")
     ap.add_argument("--json", type=Path, metavar="PATH", help="also write all figures as JSON")
@@ -541,9 +557,18 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(subs[0]["path"].parent, warm / "subs" / subs[0]["student"])
             run_grader(warm / "subs", warm / "out", 1, args.sandbox, 1, logs)
             measure.run_measured([sys.executable, "run.py"], cwd=floor_runs[0]["dir"], env=_student_env(), timeout=120)
-        for k in args.jobs:
-            _log(f"grader -j {k} over {args.n} submissions")
-            report["grader"][f"-j{k}"] = run_grader(subs_dir, work / f"grader-j{k}", k, args.sandbox, args.n, logs)
+        configs = [(f"-j{k}", k, False) for k in args.jobs] + ([("-j1 one core", 1, True)] if args.one_core else [])
+        runs: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in configs}
+        for r in range(max(1, args.repeat)):
+            for key, k, one in configs:
+                _log(f"grader {key} over {args.n} submissions" + (f" (run {r + 1} of {args.repeat})" if args.repeat > 1 else ""))
+                tag = key.replace(" ", "-") + (f"-r{r + 1}" if args.repeat > 1 else "")
+                runs[key].append(run_grader(subs_dir, work / f"grader{tag}", k, args.sandbox, args.n, logs, one_core=one))
+        for key, rs in runs.items():
+            walls = [x["measurement"]["wall"] for x in rs]
+            chosen = sorted(rs, key=lambda x: x["measurement"]["wall"])[len(rs) // 2]
+            chosen["walls"] = walls
+            report["grader"][key] = chosen
         _log(f"floor: {args.n} plain python runs")
         report["floor"] = run_floor(floor_runs, args.n)
         comp = report["competitors"]
