@@ -2,8 +2,9 @@
 
 Its source is sent to the kernel as text after the notebook has run; it must not import
 anything from ``grader``. It turns a request (call a function, read a global, make an
-instance) into plain data written to a result file. Nothing it produces is trusted: the
-grader decodes the file itself with size and type checks (``codec.decode``), so a student
+instance) into plain data, sent back on the direct line (``Probe.connect``) or written to a
+result file. Nothing it produces is trusted: the grader decodes it itself with size and type
+checks (``codec.parse_reply``, ``codec.decode_value``), so a student
 who patches ``json`` or ``numpy`` here can only garble the results of their own functions.
 
 Wire format (JSON): plain JSON scalars/lists/str-keyed dicts never appear bare; every value
