@@ -276,7 +276,17 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
         if pending:
             with contextlib.suppress(Exception):  # closing anyway
                 client.cancel(list(pending))
+        with contextlib.suppress(Exception):
+            # each worker's spare kernel (and its scratch tmpfs): workers outlive the run, or are
+            # stopped by their nanny without running the process's finalizers
+            client.run(_release_spare)
         client.close()
+
+
+def _release_spare() -> None:
+    from grader.sandbox import KernelSession
+
+    KernelSession.drop_spare()
 
 
 def _grader_version() -> str:

@@ -50,10 +50,20 @@ def _results(out: Path) -> dict[str, dict]:
 
 
 @pytest.mark.kernel
+def _scratch_mounts() -> set[str]:
+    try:
+        return {line.split()[1] for line in Path("/proc/mounts").read_text().splitlines() if "/grader-" in line}
+    except OSError:
+        return set()
+
+
 def test_dask_matches_local_and_resumes(cluster, rubric, subs: Path, tmp_path: Path) -> None:
     out_dask, out_local = tmp_path / "out_dask", tmp_path / "out_local"
+    before = _scratch_mounts()
     s = batch.grade([subs], out_dask, rubric=rubric, dask=cluster.scheduler_address)
     assert s.total == 3 and s.skipped == 0 and s.graded_now == 3, s
+    # the workers stay up after the run: their spare kernels (and scratch tmpfs) do not
+    assert _scratch_mounts() <= before
     batch.grade([subs], out_local, rubric=rubric, jobs=1)
 
     dask_res, local_res = _results(out_dask), _results(out_local)
