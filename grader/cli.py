@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  " + EXAMPLES["grade"] + "\n\n" + limits_help)
     p.add_argument("submissions", type=Path, nargs="+", help="folders (one sub-folder or file per student) or .ipynb files")
     p.add_argument("--out", type=Path, required=True, help="output folder (created; holds gradebook.sqlite)")
-    p.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+    p.add_argument("-j", "--jobs", type=int, default=None,
+                   help="parallel workers (default: number of cores); each also boots its next kernel beside the "
+                        "current one, so -j 1 keeps about 1.3 cores busy")
     p.add_argument("--regrade", action="store_true", help="grade again even what the gradebook has")
     p.add_argument("--roster", type=Path, help="CSV with columns path,student mapping submissions to student ids")
     p.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster, e.g. tcp://scheduler:8786")
