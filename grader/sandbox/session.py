@@ -786,11 +786,15 @@ class KernelSession:
             path = str(self.launch.ipc / f"line-{secrets.token_hex(4)}.sock")
             srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                srv.bind(path)
-                if self.launch.uid is not None:
-                    os.chown(path, self.launch.uid, self.launch.uid)
-                srv.listen(1)
-                srv.setblocking(False)
+                try:
+                    srv.bind(path)
+                    if self.launch.uid is not None:
+                        os.chown(path, self.launch.uid, self.launch.uid)
+                    srv.listen(1)
+                    srv.setblocking(False)
+                except OSError:  # e.g. a socket path too long for this system: no line, shell messages
+                    yield None, lambda: None
+                    return
 
                 def accept() -> socket.socket | None:
                     # the kernel connected before it answered the code that told it to
@@ -824,6 +828,8 @@ class KernelSession:
         if self.line_losses > 3 or not self.direct or not self.use_line:
             return
         with self._line_listener() as (path, accept):
+            if path is None:
+                return
             try:
                 content = self._run_code(f"{self.probe_name}.connect({path!r})", timeout=5)
             except (_Unresponsive, KernelDied):

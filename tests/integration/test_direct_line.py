@@ -125,6 +125,25 @@ def test_a_garbled_or_closed_line_costs_one_request_at_most():
         assert _call(s, "add", 3, 3) == 6
 
 
+def test_without_a_socket_for_the_line_calls_take_shell_messages(monkeypatch):
+    # AF_UNIX paths are limited to about 100 bytes: a long TMPDIR must not stop grading
+    import socket
+    import types
+
+    from grader.sandbox import session as session_mod
+
+    class NoBind(socket.socket):
+        def bind(self, *args):
+            raise OSError(36, "File name too long")
+
+    monkeypatch.setattr(session_mod, "socket", types.SimpleNamespace(
+        socket=NoBind, AF_UNIX=socket.AF_UNIX, SOCK_STREAM=socket.SOCK_STREAM))
+    with _session(CODE) as s:
+        assert s.line is None and s.direct
+        assert _call(s, "add", 2, 3) == 5
+        assert _call(s, "add", 4, 5) == 9
+
+
 def test_many_requests_leave_no_reply_files():
     with _session(CODE) as s:
         for i in range(20):
