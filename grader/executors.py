@@ -84,14 +84,11 @@ def _state(bundle: bytes, digest: str, rubric_name: str, init_args: tuple[Any, .
     _rubric_path, public_only, sandbox, overrides, _out = init_args
     key = (digest, public_only, sandbox, tuple(sorted((k, str(v)) for k, v in overrides.items())))
     if key not in _STATES:
-        from grader import api
-
         root = _unpack(bundle, digest)
         out = root / "out"  # the worker's own scratch out folder; nothing is written there in Dask mode
+        # also runs the reference solution once, now, rather than in the first test
         batch._init_worker(str(root / "rubric" / rubric_name), public_only, sandbox, overrides, str(out))
-        rb, limits = batch._WORKER["rubric"], batch._WORKER["limits"]
-        api.reference_for(rb)  # run the reference solution once, now, rather than in the first test
-        _STATES[key] = (rb, limits)
+        _STATES[key] = (batch._WORKER["rubric"], batch._WORKER["limits"])
     return _STATES[key]
 
 

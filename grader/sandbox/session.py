@@ -8,6 +8,7 @@ cells that had worked are run again, so later cells and the tests still get thei
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -217,11 +218,7 @@ class KernelSession:
         ready, cls._spare_ready = cls._spare_ready, None
         t0 = time.perf_counter()
         if ready is not None:
-            try:
-                ready.result()  # the housekeeper made it ready (or failed to)
-            except Exception:  # noqa: BLE001 - a spare that did not come up: start cold instead
-                if session is not None:
-                    session.launch_error = session.launch_error or RuntimeError("the spare kernel did not start")
+            ready.exception()  # wait for the housekeeper; a failure is the spare's launch_error (cold start)
         if cls._spare is not None and session is None:
             cls._spare.__exit__(None, None, None)
         cls._spare = None
@@ -778,42 +775,38 @@ class KernelSession:
     _FRAME_HEAD = 20
     use_line = True  # False: shell messages only (tests compare the two)
 
+    @contextlib.contextmanager
     def _line_listener(self) -> Any:
-        import contextlib
-
-        @contextlib.contextmanager
-        def listener() -> Any:
-            path = str(self.launch.ipc / f"line-{secrets.token_hex(4)}.sock")
-            srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        """Listen for the probe's connection: yields (socket path, accept()), or (None, ...)."""
+        path = str(self.launch.ipc / f"line-{secrets.token_hex(4)}.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
             try:
-                try:
-                    srv.bind(path)
-                    if self.launch.uid is not None:
-                        os.chown(path, self.launch.uid, self.launch.uid)
-                    srv.listen(1)
-                    srv.setblocking(False)
-                except OSError:  # e.g. a socket path too long for this system: no line, shell messages
-                    yield None, lambda: None
-                    return
+                srv.bind(path)
+                if self.launch.uid is not None:
+                    os.chown(path, self.launch.uid, self.launch.uid)
+                srv.listen(1)
+                srv.setblocking(False)
+            except OSError:  # e.g. a socket path too long for this system: no line, shell messages
+                yield None, lambda: None
+                return
 
-                def accept() -> socket.socket | None:
-                    # the kernel connected before it answered the code that told it to
-                    try:
-                        conn, _ = srv.accept()
-                    except OSError:
-                        return None
-                    conn.setblocking(False)
-                    return conn
-
-                yield path, accept
-            finally:
-                srv.close()
+            def accept() -> socket.socket | None:
+                # the kernel connected before it answered the code that told it to
                 try:
-                    os.unlink(path)
+                    conn, _ = srv.accept()
                 except OSError:
-                    pass
+                    return None
+                conn.setblocking(False)
+                return conn
 
-        return listener()
+            yield path, accept
+        finally:
+            srv.close()
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
     def _close_line(self) -> None:
         if self.line is not None:
@@ -930,25 +923,25 @@ class KernelSession:
             max_bytes = self.limits.max_result_mb * 2**20
             if self.line is None and self.probe_installed:
                 self._reopen_line()
-            out_name = secrets.token_hex(8) + ".json"
-            out_path = str(self.launch.out / out_name)
             reply = None
             try:
                 if self.line is not None:
                     try:
                         reply = self._line_request(text, what=what, timeout=timeout, max_bytes=max_bytes)
                     except ChannelError:
-                        pass  # the line is gone: this request takes a slower way
-                if reply is not None:
-                    pass
-                elif self.direct:
-                    try:
-                        content = self._send_request({"req": text, "out": out_name}, timeout=timeout)
-                    except ChannelError:
-                        self.direct = False  # fall back to executing the call as code
-                        content = self._run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
-                else:
-                    content = self._run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
+                        pass  # the line is gone: this request takes a slower way, through a reply file
+                if reply is None:
+                    out_name = secrets.token_hex(8) + ".json"
+                    out_path = str(self.launch.out / out_name)
+                    handle = f"{self.probe_name}.handle({text!r}, {out_name!r})"
+                    if self.direct:
+                        try:
+                            content = self._send_request({"req": text, "out": out_name}, timeout=timeout)
+                        except ChannelError:
+                            self.direct = False  # fall back to executing the call as code
+                            content = self._run_code(handle, timeout=timeout)
+                    else:
+                        content = self._run_code(handle, timeout=timeout)
             except _Unresponsive:
                 self.test_events.append(f"{what} did not finish within {timeout:g} s")
                 if culprit:
