@@ -43,11 +43,16 @@ class Summary:
     seconds: float = 0.0
     duplicates: list[tuple[str, list[str]]] = field(default_factory=list)
     interrupted: bool = False
-    any_failed_test: bool = False
 
     @property
     def graded_now(self) -> int:
         return sum(self.by_status.values())
+
+    @property
+    def without_result(self) -> int:
+        """Submissions to grade that got no result (0 unless the batch was interrupted: every
+        submission gets one, 'crashed' at worst); ``grader grade`` exits 1 when it is not 0."""
+        return max(0, self.total - self.skipped - self.graded_now)
 
 
 def discover(paths: list[Path], accept: Callable[[str], bool] = lambda name: True) -> Iterator[tuple[Path, str]]:
@@ -226,8 +231,6 @@ def grade(
                 gb.record(result)
                 done += 1
                 summary.by_status[result["status"]] = summary.by_status.get(result["status"], 0) + 1
-                if any(t["status"] != "passed" for t in result["tests"]):
-                    summary.any_failed_test = True
                 if progress:
                     progress(done, len(todo), result)
         except KeyboardInterrupt:

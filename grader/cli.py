@@ -1,7 +1,10 @@
 """The ``grader`` command: a thin layer over ``grader.api`` and ``grader.batch``.
 
-Exit codes: 0 every graded test passed (``check --ci``: the score reached the pass mark),
-1 some test failed, 2 bad usage, an unreadable notebook or a broken rubric.
+Exit codes: ``check``: 0 every test passed (``--ci``: the score reached the pass mark), 1 otherwise.
+``grade``: 0 every submission has a result, whatever its score or status (graded, partial,
+timeout, crashed, invalid); 1 some submission was left without one (rerun to resume).
+``validate``: 1 when a score differs from the expected one. Every command: 2 bad usage, an
+unreadable notebook or a broken rubric; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -22,6 +25,17 @@ EXAMPLES = {
     "generate": "grader generate week3_nn_basic",
     "validate": "grader validate week3_nn_basic",
 }
+
+
+GRADE_EXIT = """\
+exit status:
+  0    every submission has a result in OUT, whatever its score or status (graded, partial,
+       timeout, crashed, invalid): failed tests are grades, not errors
+  1    grading stopped before every submission had a result (a grader error); rerun the same
+       command to grade the rest
+  2    bad usage (e.g. a folder that does not exist), an unreadable roster, a broken rubric,
+       an unreachable Dask cluster
+  130  interrupted (Ctrl-C): finished results are kept; rerun the same command to resume"""
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -60,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="grade every notebook under folders into an output folder", formatter_class=fmt,
                        description="Grade a class: per-student JSON and HTML, an SQLite gradebook and grades_<assignment>.csv in OUT. "
                                    "Reruns skip submissions already graded with the same content and rubric version.",
-                       epilog="examples:\n  " + EXAMPLES["grade"] + "\n\n" + limits_help)
+                       epilog="examples:\n  " + EXAMPLES["grade"] + "\n\n" + GRADE_EXIT + "\n\n" + limits_help)
     p.add_argument("submissions", type=Path, nargs="+", help="folders (one sub-folder or file per student) or .ipynb files")
     p.add_argument("--out", type=Path, required=True, help="output folder (created; holds gradebook.sqlite)")
     p.add_argument("-j", "--jobs", type=int, default=None,
@@ -185,7 +199,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for rb in rubrics:
         if over:
             rb.limits.override(over, source="command line")  # validate early
-    failed = False
+    # A student's failed tests, timeouts or crashes are grades, not errors: the exit status says
+    # only whether every submission got a result (see GRADE_EXIT).
+    without_result = 0
     for rb in rubrics:
         if len(rubrics) > 1:
             print(f"== {rb.assignment}", file=sys.stderr)
@@ -197,8 +213,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
         terminal.print_summary(summary, args.out, rb.assignment)
         if summary.interrupted:
             return 130
-        failed = failed or summary.any_failed_test
-    return 1 if failed else 0
+        if summary.without_result:
+            print(f"grader: error: {summary.without_result} {rb.assignment} submission(s) got no result; "
+                  "rerun the same command to grade them", file=sys.stderr)
+            without_result += summary.without_result
+    return 1 if without_result else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

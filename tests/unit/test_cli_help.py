@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import batch
 from grader.cli import build_parser, main
 from grader.config import Limits
 
@@ -110,6 +111,60 @@ def test_check_empty_notebook_exits_2_before_any_kernel(tmp_path: Path, capsys: 
 def test_grade_with_zero_jobs_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "-j", "0"]) == 2
     assert "-j must be at least 1" in capsys.readouterr().err
+
+
+def test_grade_help_explains_the_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["grade", "--help"])
+    out = capsys.readouterr().out
+    assert "exit status:" in out
+    status = out.split("exit status:", 1)[1]
+    for line in ("0    every submission has a result", "1    grading stopped before every submission had a result",
+                 "2    bad usage", "130  interrupted"):
+        assert line in status
+    assert "failed tests are grades, not errors" in status
+
+
+class _Rubric:
+    assignment = "week3_nn_basic"
+    limits = Limits()
+
+
+def _grade_returning(summary: batch.Summary, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """``grader grade`` with the rubric and the batch replaced: only the exit status is computed."""
+    from grader import api
+
+    monkeypatch.setattr(api, "load_rubric", lambda **kwargs: _Rubric())
+    monkeypatch.setattr(batch, "grade", lambda *args, **kwargs: summary)
+    return main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--assignment", "week3_nn_basic",
+                 "--sandbox", "rlimits"])
+
+
+@pytest.mark.parametrize("by_status", [
+    {"graded": 3},
+    {"partial": 1, "timeout": 1, "crashed": 1, "invalid": 1},  # nobody passed anything: still results
+    {},  # nothing new: everything was already in the gradebook
+])
+def test_grade_exits_0_when_every_submission_has_a_result(
+        by_status: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    total = sum(by_status.values()) or 2
+    summary = batch.Summary(total=total, skipped=total - sum(by_status.values()), by_status=dict(by_status))
+    assert _grade_returning(summary, tmp_path, monkeypatch) == 0
+    assert "got no result" not in capsys.readouterr().err
+
+
+def test_grade_exits_1_when_a_submission_got_no_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = batch.Summary(total=3, skipped=1, by_status={"graded": 1})
+    assert summary.without_result == 1
+    assert _grade_returning(summary, tmp_path, monkeypatch) == 1
+    assert "1 week3_nn_basic submission(s) got no result" in capsys.readouterr().err
+
+
+def test_interrupted_grade_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = batch.Summary(total=3, by_status={"graded": 1}, interrupted=True)
+    assert _grade_returning(summary, tmp_path, monkeypatch) == 130
 
 
 def test_export_without_gradebook_says_to_grade_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
