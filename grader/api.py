@@ -118,6 +118,7 @@ def grade_notebook(
         "tasks": [],
         "tests": [],
         "cells": [],
+        "notes": [],
         "sandbox": "",
         "timings": {},
     }
@@ -132,11 +133,15 @@ def grade_notebook(
         from grader.sandbox.offline import setup_code
 
         with KernelSession.fresh(limits=limits, sandbox=sandbox, files=rubric.files,
-                                 setup_code=setup_code(rubric.serve_urls), spare=spare) as ks:
+                                 setup_code=setup_code(rubric.serve_urls, rubric.compat), spare=spare) as ks:
             result["sandbox"] = ks.mechanism
             report = ks.run_notebook(nb)
             t_tests = time.perf_counter()
-            outcomes = run_tests(rubric, student=StudentNamespace(ks), reference=reference,
+            sources = [str(c.source) for c in nb.cells if c.cell_type == "code"]
+            student = StudentNamespace(ks, sources)
+            if rubric.compat:
+                result["notes"] += _compat_notes(student)
+            outcomes = run_tests(rubric, student=student, reference=reference,
                                  budget=limits.tests_timeout)
             test_events = list(ks.test_events)
             result["timings"] = {
@@ -152,14 +157,75 @@ def grade_notebook(
         result.update(status="crashed", reason=str(exc))
         return _finish(result, rubric, outcomes, t0)
     cells = [c.to_dict() for c in report.cells if c.status != "ok"]
+    for c in cells:
+        _blame(c, rubric, nb)
+        if c.get("origin") == "handout":
+            result["notes"].append(f"cell {c['index']} failed because of the handout's own code, not yours: {c['slip_title']}")
     result["cells"] = cells
-    status, reason = _status(cells, report, outcomes)
+    status, reason = _status([c for c in cells if c.get("origin") != "handout"], report, outcomes)
     if test_events and status == "graded":
         # the notebook ran, but graded calls hung or crashed the kernel: say so
         shown = "; ".join(dict.fromkeys(test_events))
         status, reason = "partial", f"during the tests: {shown[:600]}; those tests scored 0, the rest was graded"
     result["status"], result["reason"] = status, reason
     return _finish(result, rubric, outcomes, t0)
+
+
+_COMPAT_NOTES = {
+    "read_csv(eader=)": "pd.read_csv(..., eader=None) (the handout's typo of header=) was read as header=None, as the handout meant",
+}
+
+
+def _compat_notes(student: StudentNamespace) -> list[str]:
+    """What of the course's old environment the notebook relied on (np.int and friends)."""
+    try:
+        used = student.session.request({"op": "compat"}, what="the environment notes", timeout=5)
+    except Exception:  # noqa: BLE001 - notes only
+        return []
+    notes = []
+    for what in used if isinstance(used, list) else []:
+        if not isinstance(what, str):
+            continue
+        if what.startswith("np."):
+            notes.append(f"{what} was used: NumPy 1.24 removed it; the grader's kernel accepts it as the course's environment did (write {what[3:]} instead)")
+        else:
+            notes.append(_COMPAT_NOTES.get(what, f"{what} was used"))
+    return notes[:10]
+
+
+def _blame(cell: dict[str, Any], rubric: rubric_mod.Rubric, nb: Any) -> None:
+    """Mark a failed cell whose failure is one of the handout's own slips (``[[slips]]``)."""
+    if cell.get("status") != "error" or not rubric.slips:
+        return
+    try:
+        source = str(nb.cells[cell["index"]].source)
+    except (IndexError, KeyError, TypeError):
+        return
+    for slip in rubric.slips:
+        if slip.matches(str(cell.get("error", "")), source):
+            cell["origin"] = "handout"
+            cell["slip"] = slip.name
+            cell["slip_title"] = slip.title
+            cell["hint"] = slip.hint
+            return
+
+
+PIP_NAMES = {"sklearn": "scikit-learn", "PIL": "pillow", "cv2": "opencv-python", "yaml": "pyyaml"}
+
+
+def require_packages(rubric: rubric_mod.Rubric) -> None:
+    """The modules the rubric's notebooks import must be importable where kernels run."""
+    missing = rubric.missing_packages()
+    if missing:
+        import sys
+
+        pip = " ".join(PIP_NAMES.get(m, m) for m in missing)
+        raise RubricError(
+            f"the {rubric.assignment} notebooks import {', '.join(missing)}, which this Python "
+            f"({sys.executable}) cannot import, so every submission that uses it would lose points; "
+            f"install it with `python -m pip install {pip}` (or reinstall the grader: `pip install -e .`) "
+            "and run again"
+        )
 
 
 def _finish_invalid(result: dict[str, Any], rubric: rubric_mod.Rubric, reason: str, t0: float) -> dict[str, Any]:
@@ -190,7 +256,9 @@ def without_timings(result: dict[str, Any]) -> dict[str, Any]:
 def load_rubric(*, assignment: str | None = None, rubric: Path | None = None, public: bool = False) -> rubric_mod.Rubric:
     path = rubric_mod.resolve(assignment, rubric=rubric, public=public)
     public_only = public or (path / "expected.json").is_file() and not (path / "tests" / "hidden").is_dir()
-    return rubric_mod.load(path, public_only=public_only)
+    rb = rubric_mod.load(path, public_only=public_only)
+    require_packages(rb)
+    return rb
 
 
 def guess_assignment(notebook: Path, *, public: bool = True) -> str | None:
@@ -223,6 +291,8 @@ def all_rubrics() -> list[rubric_mod.Rubric]:
     found = [rubric_mod.load(p.parent) for p in sorted(base.glob("*/rubric.toml"))]
     if not found:
         raise RubricError(f"no rubric found under {base}; pass --rubric")
+    for rb in found:
+        require_packages(rb)
     return found
 
 

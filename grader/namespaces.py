@@ -63,15 +63,40 @@ class Namespace(abc.ABC):
         key = request_key(req)
         return f"{self.test_name}|{key}" if _involves_handle(req) else key
 
+    sources: list[str] = []  # the notebook's code cells as handed in (for reading its code, never run here)
+
     # --- API used by tests --------------------------------------------------------------
-    def call(self, name: str, *args: Any, with_globals: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        """Call function ``name``; ``with_globals`` are set around the call, then restored."""
+    def call(self, name: str, *args: Any, with_globals: dict[str, Any] | None = None,
+             version: int | None = None, **kwargs: Any) -> Any:
+        """Call function ``name``; ``with_globals`` are set around the call, then restored.
+
+        ``version``: call the function as it worked where it was defined (see ``versions``):
+        0 is the current one with the helpers of its own cell, 1 the definition before it..."""
         req: dict[str, Any] = {"op": "call", "name": name, "args": codec.encode_args(list(args))}
         if kwargs:
             req["kwargs"] = {k: codec.encode_args(v) for k, v in kwargs.items()}
         if with_globals:
             req["globals"] = {k: codec.encode_args(v) for k, v in with_globals.items()}
+        if version is not None:
+            req["version"] = int(version)
         return self._wrap(self._request(req, f"{name}(...)"))
+
+    def signature(self, name: str) -> dict[str, Any] | None:
+        """``{"params": [...], "required": n, "varargs": bool}`` of a function, or None."""
+        cache = self.__dict__.setdefault("_signatures", {})
+        if name not in cache:
+            value = self._request({"op": "signature", "name": name}, f"the parameters of {name}")
+            ok = isinstance(value, dict) and isinstance(value.get("params"), list)
+            cache[name] = value if ok and all(isinstance(p, str) for p in value["params"]) else None
+        return cache[name]
+
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        """The definitions of ``name`` the notebook made, newest first: ``{"cell": index,
+        "helpers": [names a later cell replaced]}`` (the first is the current one)."""
+        value = self._request({"op": "versions", "name": name}, f"the definitions of {name}")
+        if not isinstance(value, list):
+            return []
+        return [v for v in value if isinstance(v, dict) and isinstance(v.get("helpers"), list)]
 
     def get(self, name: str) -> Any:
         return self._wrap(self._request({"op": "get", "name": name}, f"the global {name}"))
@@ -125,8 +150,9 @@ class Instance:
 class StudentNamespace(Namespace):
     label = "your notebook"
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, sources: list[str] | None = None) -> None:
         self.session = session
+        self.sources = list(sources or [])
 
     def _request(self, req: dict[str, Any], what: str) -> Any:
         return self.session.request(req, what=what)
@@ -161,6 +187,7 @@ class ReferenceNamespace(Namespace):
         at_exit(shutil.rmtree, self.dir, True, order=FOLDER)
         for name, data in (files or {}).items():
             Path(self.dir, name).write_bytes(data)
+        self.sources = list(sources)
         with _chdir(self.dir), _quiet():
             for i, src in enumerate(sources):
                 try:

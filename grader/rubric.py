@@ -45,16 +45,17 @@ KEYS: dict[str, tuple[type, Any, str]] = {
     "solution": (str, "reference.ipynb", "reference notebook in solutions/<assignment>/"),
     "notebook": (str, "", "student notebook file name written by `grader generate`"),
     "seed": (int, 0, "seed mixed into each test's rng fixture"),
-    "tolerance": (dict, {}, "default rtol and atol for close()"),
+    "tolerance": (dict, {}, "default rtol and atol for close(), and shape: exact | squeeze (equal values in shapes that differ by length-1 axes are equal) | broadcast"),
     "limits": (dict, {}, "overrides of the sandbox limits (see `grader grade --help`)"),
-    "kernel": (dict, {}, "files: data files put beside the notebook; serve_urls: URL -> file served offline"),
+    "kernel": (dict, {}, "files: data files put beside the notebook; serve_urls: URL -> file served offline; packages: modules the notebooks import (checked before grading); compat: the course environment's removed NumPy aliases and pandas' header= spelled eader="),
     "tasks": (list, None, "[[tasks]] name, title, points"),
     "extra_notebooks": (list, [], "other reference notebooks graded with their own tests (e.g. written.ipynb)"),
     "match": (list, ["*.ipynb"], "file-name globs of the notebooks this rubric grades in a folder"),
     "exclude": (list, [], "file-name globs to skip (e.g. another assignment's notebooks)"),
     "fixtures": (str, "", "folder of fixture notebooks with a MANIFEST.toml, for `grader validate` (relative to the rubric)"),
-    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit, functions, file (a path or a list run in order), title, hint"),
-    "returns": (dict, {}, "[returns.NAME] how results are unpacked: by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
+    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit (a number, or a table task -> number), functions, file (a path or a list run in order), title, hint"),
+    "returns": (dict, {}, "[returns.NAME] how a function is called and its results unpacked: args = [the handout's parameter names], by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
+    "slips": (list, [], "[[slips]] the handout's own faults: name, error (regex on 'Type: message' of a failing cell), cell (regex on its source), title, hint; such a cell is reported apart and does not make a result partial"),
 }
 
 
@@ -70,6 +71,45 @@ class VariantSpec:
     title: str
     hint: str
     source: str
+    credits: dict[str, float] = field(default_factory=dict)  # per task, where it differs from credit
+    scope: str = "test"  # test: the matching test earns credit; task: its whole task is scaled by it
+
+    def credit_in(self, task: str) -> float:
+        return self.credits.get(task, self.credit)
+
+
+@dataclass(frozen=True)
+class SlipSpec:
+    """A fault of the handout's own code: a cell failing this way is not the student's doing."""
+
+    name: str
+    error: str
+    cell: str
+    title: str
+    hint: str
+
+    def matches(self, error: str, source: str) -> bool:
+        import re
+
+        return bool(re.search(self.error, error)) and (not self.cell or bool(re.search(self.cell, source, re.M)))
+
+
+def _slips(raw: list[Any], toml_path: Path) -> list[SlipSpec]:
+    import re
+
+    out = []
+    for i, v in enumerate(raw):
+        where = f"{toml_path}: slips[{i}]"
+        if not isinstance(v, dict) or not {"name", "error"} <= set(v):
+            raise RubricError(f"{where} needs at least name and error (a regex on the cell's 'Type: message')")
+        for key in ("error", "cell"):
+            try:
+                re.compile(str(v.get(key, "")))
+            except re.error as exc:
+                raise RubricError(f"{where}: {key} is not a valid regular expression ({exc})") from None
+        out.append(SlipSpec(str(v["name"]), str(v["error"]), str(v.get("cell", "")),
+                            str(v.get("title", v["name"])), str(v.get("hint", ""))))
+    return out
 
 
 def _variants(raw: list[Any], path: Path, toml_path: Path, public_only: bool = False) -> list[VariantSpec]:
@@ -85,8 +125,22 @@ def _variants(raw: list[Any], path: Path, toml_path: Path, public_only: bool = F
         if kind not in ("accepted", "mistake"):
             raise RubricError(f"{where}: kind must be 'accepted' or 'mistake', got {kind!r}")
         credit = v.get("credit", 1.0 if kind == "accepted" else 0.0)
+        credits: dict[str, float] = {}
+        if isinstance(credit, dict):
+            credits = dict(credit)
+            credit = credits.pop("default", 1.0 if kind == "accepted" else 0.0)
+            for task_name, c in credits.items():
+                if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 <= c <= 1.0:
+                    raise RubricError(f"{where}: credit.{task_name} must be between 0 and 1 (a number), got {c!r}")
+            credits = {k: float(c) for k, c in credits.items()}
         if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0.0 <= credit <= 1.0:
-            raise RubricError(f"{where}: credit must be between 0 and 1 (a number), got {credit!r}")
+            raise RubricError(f"{where}: credit must be between 0 and 1 (a number, or a table of task = number), got {credit!r}")
+        scope = v.get("scope", "test")
+        if scope not in ("test", "task"):
+            raise RubricError(f"{where}: scope must be 'test' (the matching test earns credit) or 'task' (the whole task is scaled by credit), got {scope!r}")
+        unknown = set(v) - {"name", "kind", "credit", "scope", "functions", "file", "title", "hint"}
+        if unknown:
+            raise RubricError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: name, kind, credit, scope, functions, file, title, hint")
         functions = v["functions"]
         if not isinstance(functions, list) or not all(isinstance(x, str) for x in functions):
             raise RubricError(f"{where}: functions must be a list of names, e.g. [\"forward\"], got {functions!r}")
@@ -104,7 +158,7 @@ def _variants(raw: list[Any], path: Path, toml_path: Path, public_only: bool = F
         out.append(VariantSpec(
             name=str(v["name"]), kind=kind, credit=float(credit), functions=tuple(functions),
             file=", ".join(files), title=str(v.get("title", v["name"])), hint=str(v.get("hint", "")),
-            source="\n\n".join(sources),
+            source="\n\n".join(sources), credits=credits, scope=scope,
         ))
     if len({x.name for x in out}) != len(out):
         raise RubricError(f"{toml_path}: duplicate variant names")
@@ -128,7 +182,13 @@ def _returns(raw: dict[str, Any], toml_path: Path) -> dict[str, dict[str, Any]]:
         for where, rule in [*((f"shapes.{p}", r) for p, r in shapes.items()), ("shape", spec.get("shape", "exact"))]:
             if rule not in rules:
                 raise RubricError(f"{toml_path}: returns.{name}.{where} must be exact, squeeze or broadcast, got {rule!r}")
-        out[name] = {"by_arity": by_arity, "shapes": shapes, "shape": spec.get("shape", "exact")}
+        args = spec.get("args", [])
+        if not isinstance(args, list) or not all(isinstance(a, str) and a.isidentifier() for a in args):
+            raise RubricError(f"{toml_path}: returns.{name}.args must list the handout's parameter names, got {args!r}")
+        unknown = set(spec) - {"by_arity", "shapes", "shape", "args"}
+        if unknown:
+            raise RubricError(f"{toml_path}: returns.{name} has unknown key(s) {', '.join(sorted(unknown))}; known: args, by_arity, shape, shapes")
+        out[name] = {"by_arity": by_arity, "shapes": shapes, "shape": spec.get("shape"), "args": list(args)}
     return out
 
 
@@ -174,6 +234,24 @@ class Rubric:
     match: list[str] = field(default_factory=lambda: ["*.ipynb"])
     exclude: list[str] = field(default_factory=list)
     fixtures: str = ""
+    shape: str = "exact"
+    packages: list[str] = field(default_factory=list)
+    compat: bool = False
+    slips: list[SlipSpec] = field(default_factory=list)
+
+    def missing_packages(self) -> list[str]:
+        """The ``[kernel] packages`` this Python cannot import (the kernel runs on it)."""
+        import importlib.util
+
+        missing = []
+        for name in self.packages:
+            try:
+                found = importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                missing.append(name)
+        return missing
 
     def grades_file(self, name: str) -> bool:
         """Whether a notebook file name is for this rubric (``match``/``exclude`` globs)."""
@@ -267,6 +345,17 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
     for key in ("rtol", "atol"):
         if key in tol and (isinstance(tol[key], bool) or not isinstance(tol[key], (int, float)) or tol[key] < 0):
             raise RubricError(f"{toml_path}: tolerance.{key} must be a non-negative number, got {tol[key]!r}")
+    if tol.get("shape", "exact") not in ("exact", "squeeze", "broadcast"):
+        raise RubricError(f"{toml_path}: tolerance.shape must be exact, squeeze or broadcast, got {tol['shape']!r}")
+    unknown_kernel = set(vals["kernel"]) - {"files", "serve_urls", "packages", "compat"}
+    if unknown_kernel:
+        raise RubricError(f"{toml_path}: kernel has unknown key(s) {', '.join(sorted(unknown_kernel))}; known: files, serve_urls, packages, compat")
+    packages = vals["kernel"].get("packages", [])
+    if not isinstance(packages, list) or not all(isinstance(p, str) and p for p in packages):
+        raise RubricError(f"{toml_path}: kernel.packages must list importable module names, e.g. [\"numpy\", \"sklearn\"]")
+    compat = vals["kernel"].get("compat", False)
+    if not isinstance(compat, bool):
+        raise RubricError(f"{toml_path}: kernel.compat must be true or false")
     limits = Limits().override(vals["limits"], source=str(toml_path))
     kernel = vals["kernel"]
     files: dict[str, bytes] = {}
@@ -300,6 +389,8 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         digest=digest.hexdigest()[:16],
         variants=_variants(vals["variants"], path, toml_path, public_only), returns=_returns(vals["returns"], toml_path),
         match=[str(g) for g in vals["match"]], exclude=[str(g) for g in vals["exclude"]], fixtures=vals["fixtures"],
+        shape=str(tol.get("shape", "exact")), packages=[str(p) for p in packages], compat=compat,
+        slips=_slips(vals["slips"], toml_path),
     )
 
 

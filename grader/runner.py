@@ -75,7 +75,7 @@ def _outcome(item: TestItem, status: str, fraction: float, message: str,
 
 
 def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> dict[str, Any]:
-    ctx = testing._Context(rtol=rubric.rtol, atol=rubric.atol)  # noqa: SLF001 - same package
+    ctx = testing._Context(rtol=rubric.rtol, atol=rubric.atol, shape=rubric.shape, task=item.task)  # noqa: SLF001 - same package
     token = testing._ctx.set(ctx)  # noqa: SLF001
     kwargs = dict(item.params)
     for name in item.fixtures:
@@ -91,7 +91,10 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
         try:
             item.func(**kwargs)
         except testing.PartialCredit as pc:
-            return _outcome(item, "failed", pc.fraction, pc.hint, ctx.diagnoses, ctx.notes)
+            out = _outcome(item, "failed", pc.fraction, pc.hint, ctx.diagnoses, ctx.notes)
+            if ctx.task_credit is not None:
+                out["task_credit"] = ctx.task_credit
+            return out
         except testing.Failed as exc:
             out = _outcome(item, "failed", 0.0, str(exc), ctx.diagnoses, ctx.notes)
             out["details"] = _details(exc)
@@ -115,6 +118,10 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
                 f"{item.module}.py line {frame.lineno})",
                 ctx.diagnoses, ctx.notes,
             )
+        if ctx.task_credit is not None:
+            out = _outcome(item, "failed", 1.0, ctx.task_message, ctx.diagnoses, ctx.notes)
+            out["task_credit"] = ctx.task_credit
+            return out
         return _outcome(item, "passed", 1.0, "", ctx.diagnoses, ctx.notes)
     finally:
         testing._ctx.reset(token)  # noqa: SLF001

@@ -32,22 +32,27 @@ def score_tests(outcomes: Sequence[dict[str, Any]], tasks: Iterable[TaskSpec]) -
     """
     tasks = list(tasks)
     weights: dict[str, float] = defaultdict(float)
+    # a reading with scope = "task" (e.g. the handout's db = sum(da): half the backprop part)
+    # scales every test of its task, whichever test showed it
+    factor: dict[str, float] = defaultdict(lambda: 1.0)
     for o in outcomes:
         weights[o["task"]] += o["weight"]
+        if "task_credit" in o:
+            factor[o["task"]] = min(factor[o["task"]], _clamp(o["task_credit"]))
     points = {t.name: t.points for t in tasks}
     scored = []
     for o in outcomes:
         share = points.get(o["task"], 0.0) * o["weight"] / weights[o["task"]] if weights[o["task"]] else 0.0
-        out = {k: v for k, v in o.items() if k not in ("weight", "fraction")}
+        out = {k: v for k, v in o.items() if k not in ("weight", "fraction", "task_credit")}
         out["max_score"] = _r(share)
-        out["score"] = _r(share * _clamp(o["fraction"]))
+        out["score"] = _r(share * _clamp(o["fraction"]) * factor[o["task"]])
         scored.append(out)
     totals = []
     for t in tasks:
         # from the unrounded shares, so a task fully earned is exactly its points
         w = weights.get(t.name, 0.0)
         earned = sum(o["weight"] * _clamp(o["fraction"]) for o in outcomes if o["task"] == t.name)
-        got = t.points * earned / w if w else 0.0
+        got = t.points * earned / w * factor[t.name] if w else 0.0
         totals.append({"name": t.name, "title": t.title, "score": _r(got), "max_score": _r(t.points)})
     return scored, totals
 

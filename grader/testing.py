@@ -22,8 +22,9 @@ from grader.checks.compare import Mismatch, compare
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
-    "Failed", "PartialCredit", "close", "credit", "diagnose", "expect", "expect_global", "fail",
-    "hidden", "note", "parametrize", "points", "task", "timeout", "tolerance",
+    "Failed", "PartialCredit", "call_as_written", "close", "credit", "diagnose", "expect",
+    "expect_global", "fail", "hidden", "judge_value", "note", "parametrize", "pick", "points", "task",
+    "timeout", "tolerance",
 ]
 
 
@@ -116,6 +117,10 @@ class PartialCredit(Exception):
 class _Context:
     rtol: float = 1e-6
     atol: float = 1e-8
+    shape: str = "exact"  # the rubric's default shape rule ([tolerance] shape)
+    task: str = ""  # the running test's task (a variant may give a different credit per task)
+    task_credit: float | None = None  # a scope = "task" reading seen: the whole task is scaled by it
+    task_message: str = ""
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -134,10 +139,12 @@ def tolerance() -> tuple[float, float]:
 
 
 def close(got: Any, want: Any, *, rtol: float | None = None, atol: float | None = None,
-          shape: str = "exact", what: str = "") -> None:
-    """Assert ``got`` matches ``want`` within tolerance; fail with a one-line explanation."""
+          shape: str | None = None, what: str = "") -> None:
+    """Assert ``got`` matches ``want`` within tolerance; fail with a one-line explanation.
+    ``shape``: exact, squeeze or broadcast (default: the rubric's ``[tolerance] shape``)."""
     c = _current()
-    m = compare(got, want, rtol=c.rtol if rtol is None else rtol, atol=c.atol if atol is None else atol, shape=shape)
+    m = compare(got, want, rtol=c.rtol if rtol is None else rtol, atol=c.atol if atol is None else atol,
+                shape=shape or c.shape)
     if m is not None:
         raise Failed(f"{what}: {m.message}" if what else m.message, m, got=got, want=want)
 
@@ -189,73 +196,260 @@ def _pick(raw: Any, name: str, spec: dict[str, Any], part: str | None) -> Any:
     raise Failed(f"{name} returned {got}; expected {forms}")
 
 
-def _judge(name: str, part: str | None, call_text: str, got_raw: Any, want_raw: Any,
-           alternatives: list[tuple[Any, Callable[[], Any]]], spec: dict[str, Any],
-           rtol: float | None, atol: float | None, shape: str | None, eager: bool = False) -> Any:
-    c = _current()
-    if eager:  # `grader generate` records every alternative's reply, matched or not
-        for _vspec, produce in alternatives:
-            try:
-                produce()
-            except Exception:  # noqa: BLE001 - a variant that does not apply
-                pass
-    rtol = c.rtol if rtol is None else rtol
-    atol = c.atol if atol is None else atol
-    shape = shape or spec.get("shapes", {}).get(part or "", spec.get("shape", "exact"))
+def pick(reference: Any, name: str, raw: Any, part: str) -> Any:
+    """``part`` of what ``name`` returned, by the rubric's ``[returns.NAME] by_arity``
+    (``backpropagation`` may return ``(dz, dw, db)`` or ``(dw, db)``); None when that form
+    does not return it. Fails with a plain message for any other form."""
+    spec = getattr(reference, "returns", {}).get(name, {})
+    got = _pick(raw, name, spec, part)
+    return None if got is _NOT_RETURNED else got
+
+
+def _variant_credit(vspec: Any) -> float:
+    task_name = _current().task
+    credits = getattr(vspec, "credits", None) or {}
+    return float(credits.get(task_name, vspec.credit))
+
+
+@dataclass
+class _Verdict:
+    """How one answer fares: 3 right, 2 an accepted reading, 1 a named mistake with credit,
+    0 wrong. The best of an answer's attempts (as called, as defined, in another form) counts."""
+
+    rank: int
+    got: Any = None
+    fraction: float = 0.0
+    vspec: Any = None
+    failure: Failed | None = None
+    how: str = ""  # how the answer was obtained when it was not the plain call
+
+    def better_than(self, other: "_Verdict | None") -> bool:
+        return other is None or (self.rank, self.fraction) > (other.rank, other.fraction)
+
+
+def _verdict(name: str, part: str | None, call_text: str, got_raw: Any, want_raw: Any,
+             alternatives: list[tuple[Any, Callable[[], Any]]], spec: dict[str, Any],
+             rtol: float, atol: float, shape: str, cache: dict[int, Any]) -> _Verdict:
     label = f"{name} → {part}" if part else name
     got = _pick(got_raw, name, spec, part)
     if got is _NOT_RETURNED:
         n = len(got_raw)
-        note(f"{label}: not part of the accepted {n}-value form ({', '.join(spec['by_arity'][n])}); not checked")
-        return None
+        return _Verdict(3, None, 1.0, how=f"not returned: not part of the accepted {n}-value form ({', '.join(spec['by_arity'][n])})")
     want = _pick(want_raw, name, spec, part)
     m = compare(got, want, rtol=rtol, atol=atol, shape=shape)
     if m is None:
-        return got
-    # ordered: accepted readings first, then named mistakes
-    for vspec, produce in sorted(alternatives, key=lambda a: a[0].kind != "accepted"):
+        return _Verdict(3, got, 1.0)
+    best: _Verdict | None = None
+    # accepted readings first, then named mistakes; the most generous match counts
+    for i, (vspec, produce) in enumerate(sorted(alternatives, key=lambda a: a[0].kind != "accepted")):
         try:
-            alt = _pick(produce(), name, spec, part)
+            if i not in cache:
+                cache[i] = _pick(produce(), name, spec, part)
+            alt = cache[i]
         except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
+            cache[i] = _NOT_RETURNED
             continue
         if alt is _NOT_RETURNED or compare(got, alt, rtol=rtol, atol=atol, shape=shape) is not None:
             continue
-        if vspec.kind == "accepted":
-            diagnose(vspec.name, vspec.hint or vspec.title, kind="accepted")
-            note(f"{label}: recognised reading '{vspec.title}', accepted")
-            return got
-        diagnose(vspec.name, vspec.hint or vspec.title)
-        if vspec.credit > 0:
-            raise PartialCredit(vspec.credit, vspec.name,
-                                f"{label}: matches the known mistake '{vspec.title}' ({vspec.credit:.0%} credit)")
-        raise Failed(f"{label}: matches the known mistake '{vspec.title}'; {m.message}", m, got=got, want=want, call=call_text)
-    raise Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text)
+        credit = 1.0 if vspec.kind == "accepted" else _variant_credit(vspec)
+        v = _Verdict(2 if credit >= 1.0 else 1 if credit > 0 else 0, got, credit, vspec)
+        if credit < 1.0:
+            v.failure = Failed(f"{label}: matches the known mistake '{vspec.title}'; {m.message}", m, got=got,
+                               want=want, call=call_text)
+        if v.better_than(best):
+            best = v
+    if best is not None:
+        return best
+    return _Verdict(0, got, 0.0, failure=Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text))
+
+
+def _conclude(v: _Verdict, name: str, part: str | None) -> Any:
+    label = f"{name} → {part}" if part else name
+    if v.how.startswith("not returned: "):
+        note(f"{label}: {v.how[len('not returned: '):]}; not checked")
+        return None
+    if v.how:
+        note(f"{label}: judged {v.how}")
+    if v.rank == 3:
+        return v.got
+    vs = v.vspec
+    if v.rank == 2:
+        kind = "accepted" if vs.kind == "accepted" else "reading"
+        diagnose(vs.name, vs.hint or vs.title, kind=kind)
+        if vs.kind == "accepted":
+            note(f"{label}: recognised reading '{vs.title}', accepted")
+        else:
+            note(f"{label}: '{vs.title}', full credit here (it is counted where it matters)")
+        return v.got
+    if v.rank == 1 and getattr(vs, "scope", "test") == "task":
+        c = _current()
+        diagnose(vs.name, vs.hint or vs.title)
+        c.task_credit = v.fraction if c.task_credit is None else min(c.task_credit, v.fraction)
+        c.task_message = f"{label}: matches '{vs.title}': this whole part earns {v.fraction:.0%} of its points"
+        return v.got
+    if v.rank == 1:
+        diagnose(vs.name, vs.hint or vs.title)
+        raise PartialCredit(v.fraction, vs.name, f"{label}: matches the known mistake '{vs.title}' ({v.fraction:.0%} credit)")
+    assert v.failure is not None
+    if vs is not None:
+        diagnose(vs.name, vs.hint or vs.title)
+    raise v.failure
+
+
+def _adapt_args(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, Any],
+                with_globals: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Call a function the way its author wrote it: the rubric names the handout's parameters
+    (``[returns.NAME] args``); a function written with more parameters, all of them known by
+    name among those and the globals the call sets (``backpropagation(X, Y, A, Z)``), gets
+    them in its own order."""
+    names = spec.get("args") or []
+    if not names or len(names) != len(args) or not hasattr(student, "signature"):
+        return args
+    sig = student.signature(name)
+    if not sig or sig.get("varargs"):
+        return args
+    params = [str(p) for p in sig.get("params", [])]
+    required = int(sig.get("required", len(params)))
+    if required <= len(args) <= len(params):
+        return args
+    pool = {n.lower(): v for n, v in zip(names, args)}
+    pool.update({k.lower(): v for k, v in (with_globals or {}).items()})
+    wanted = params[:max(required, len(args))]
+    if all(p.lower() in pool for p in wanted):
+        return tuple(pool[p.lower()] for p in wanted)
+    return args
+
+
+def call_as_written(student: Any, reference: Any, name: str, *args: Any,
+                    with_globals: dict[str, Any] | None = None) -> Any:
+    """``student.call`` with the arguments the way the function's author wrote its parameters."""
+    spec = getattr(reference, "returns", {}).get(name, {})
+    return student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals)
+
+
+MAX_VERSIONS = 4
+
+
+def _attempts(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, Any],
+              with_globals: dict[str, Any] | None, forms: list[tuple[Any, ...]]) -> Any:
+    """Further ways to get the student's answer after the plain call did not pass: as
+    defined (the helpers of its own cell; earlier definitions), then other input forms."""
+    if hasattr(student, "versions"):
+        try:
+            found = student.versions(name)
+        except Exception:  # noqa: BLE001 - no history: nothing to retry
+            found = []
+        for k, v in enumerate(found[:MAX_VERSIONS]):
+            if k == 0 and not v.get("helpers"):
+                continue  # the current definition with the current helpers: the plain call
+            cell = v.get("cell")
+            where = f"cell {cell}" if isinstance(cell, int) else "its cell"
+            if k == 0:
+                how = f"with the helpers of its own {where} ({', '.join(map(str, v['helpers'][:5]))} were redefined later)"
+            else:
+                how = f"as defined in {where} (a later cell redefined {name})"
+            yield how, (lambda k=k: student.call(name, *_adapt_args(student, name, args, spec, with_globals),
+                                                 with_globals=with_globals, version=k))
+    for form in forms:
+        from grader.checks.compare import describe_value
+
+        shown = ", ".join(describe_value(a, 40) for a in form)
+        yield f"on inputs shaped the way the notebook itself passes them ({shown[:200]})", (
+            lambda form=form: student.call(name, *_adapt_args(student, name, tuple(form), spec, with_globals),
+                                           with_globals=with_globals))
 
 
 def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None = None,
            with_globals: dict[str, Any] | None = None, rtol: float | None = None,
-           atol: float | None = None, shape: str | None = None) -> Any:
+           atol: float | None = None, shape: str | None = None,
+           forms: list[tuple[Any, ...]] | None = None) -> Any:
     """Call ``name(*args)`` in both and judge: the reference, then accepted readings, then
     known mistakes (``[[variants]]``), unpacking and shape rules from ``[returns.NAME]``.
-    Returns the student's (unpacked) value when it is accepted."""
+
+    The student's function is called the way its author wrote it (``[returns.NAME] args``);
+    when the answer is not right it is also tried as it worked where it was defined (the
+    helpers of its own cell, earlier definitions) and on ``forms`` (the same inputs in other
+    shapes the notebook itself uses); the best of these counts, and the feedback says how it
+    was obtained. Returns the student's (unpacked) value when it is accepted."""
+    from grader.errors import StudentError
+
+    c = _current()
     call_text = _describe_call(name, args, with_globals)
-    got_raw = student.call(name, *args, with_globals=with_globals)
-    want_raw = reference.call(name, *args, with_globals=with_globals)
     spec = getattr(reference, "returns", {}).get(name, {})
+    rtol = c.rtol if rtol is None else rtol
+    atol = c.atol if atol is None else atol
+    shape = shape or spec.get("shapes", {}).get(part or "", spec.get("shape") or c.shape)
+    want_raw = reference.call(name, *args, with_globals=with_globals)
     alts = [
         (vspec, (lambda ns=ns: ns.call(name, *args, with_globals=with_globals)))
         for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)
     ]
-    return _judge(name, part, call_text, got_raw, want_raw, alts, spec, rtol, atol, shape,
-                  getattr(reference, "eager", False))
+    if getattr(reference, "eager", False):  # `grader generate` records every alternative's reply
+        for _vspec, produce in alts:
+            try:
+                produce()
+            except Exception:  # noqa: BLE001 - a variant that does not apply
+                pass
+    cache: dict[int, Any] = {}
+    best: _Verdict | None = None
+    first_error: StudentError | None = None
+    try:
+        got_raw = student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals)
+        best = _verdict(name, part, call_text, got_raw, want_raw, alts, spec, rtol, atol, shape, cache)
+    except StudentError as exc:
+        first_error = exc
+    except Failed as exc:  # an unexpected return form
+        best = _Verdict(0, failure=exc)
+    if best is None or best.rank < 3:
+        for how, attempt in _attempts(student, name, args, spec, with_globals, forms or []):
+            try:
+                v = _verdict(name, part, call_text, attempt(), want_raw, alts, spec, rtol, atol, shape, cache)
+            except (StudentError, Failed):
+                continue
+            if v.rank > 0 and v.better_than(best):
+                v.how = v.how or how
+                best = v
+                if v.rank == 3:
+                    break
+    if best is None:
+        assert first_error is not None
+        raise first_error
+    return _conclude(best, name, part)
+
+
+def judge_value(reference: Any, name: str, got: Any, want: Any,
+                alternatives: list[tuple[Any, Any]], *, what: str = "", rtol: float | None = None,
+                atol: float | None = None, shape: str | None = None) -> Any:
+    """Judge a value the test computed itself (``got``, e.g. the end of a training run driven
+    with the student's functions) against ``want`` and the values the same computation gives
+    with the rubric's variants (``[(VariantSpec, value or a function computing it)]``, asked
+    only when ``got`` is not ``want``)."""
+    c = _current()
+    rtol = c.rtol if rtol is None else rtol
+    atol = c.atol if atol is None else atol
+    shape = shape or c.shape
+    alts = [(vspec, value if callable(value) else (lambda value=value: value)) for vspec, value in alternatives]
+    v = _verdict(what or name, None, what, got, want, alts, {}, rtol, atol, shape, {})
+    return _conclude(v, what or name, None)
 
 
 def expect_global(student: Any, reference: Any, name: str, *, part: str | None = None,
                   rtol: float | None = None, atol: float | None = None, shape: str | None = None) -> Any:
     """Judge the global ``name`` left by the notebook (e.g. trained weights)."""
+    c = _current()
     got_raw = student.get(name)
     want_raw = reference.get(name)
     spec = getattr(reference, "returns", {}).get(name, {})
+    rtol = c.rtol if rtol is None else rtol
+    atol = c.atol if atol is None else atol
+    shape = shape or spec.get("shapes", {}).get(part or "", spec.get("shape") or c.shape)
     alts = [(vspec, (lambda ns=ns: ns.get(name))) for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)]
-    return _judge(name, part, f"the global {name} after the notebook ran", got_raw, want_raw, alts, spec,
-                  rtol, atol, shape, getattr(reference, "eager", False))
+    if getattr(reference, "eager", False):
+        for _vspec, produce in alts:
+            try:
+                produce()
+            except Exception:  # noqa: BLE001
+                pass
+    v = _verdict(name, part, f"the global {name} after the notebook ran", got_raw, want_raw, alts, spec,
+                 rtol, atol, shape, {})
+    return _conclude(v, name, part)

@@ -26,6 +26,7 @@ import signal as _signal
 import socket as _socket
 import sys as _sys
 import traceback as _traceback
+import types as _types
 
 # Captured when this module is executed, which in the kernel is before any notebook cell runs:
 # whatever the notebook later patches (json, base64, os, builtins, numpy attributes), the probe
@@ -37,6 +38,8 @@ _signal_set, _SIGINT, _int_handler = _signal.signal, _signal.SIGINT, _signal.def
 _socket_cls, _AF_UNIX, _SOCK_STREAM = _socket.socket, _socket.AF_UNIX, _socket.SOCK_STREAM
 _from_bytes = int.from_bytes
 _isfinite = _math.isfinite
+_FunctionType, _ModuleType, _CodeType = _types.FunctionType, _types.ModuleType, _types.CodeType
+_sys_mod = _sys
 _extract_tb = _traceback.extract_tb
 try:
     _scan = _json.scanner.c_make_scanner(_json.JSONDecoder())
@@ -203,9 +206,119 @@ class Decoder:
 
 
 _MISSING = object()
+MAX_SNAPSHOTS = 500
+MAX_SNAPSHOT_NAMES = 5000
 
 
-def perform(req, ns, handles, np, own_module="__main__"):
+class History:
+    """What the notebook's global names held after each cell (functions and classes only), so
+    that a function can be called as it worked where it was defined: with the helpers of its
+    own cell, not the ones a later cell put in their place."""
+
+    def __init__(self):
+        self.snaps = []  # [(cell index, {name: object})]
+
+    def snapshot(self, ns, cell):
+        if len(self.snaps) >= MAX_SNAPSHOTS:
+            return False
+        snap = {}
+        for k, v in list(ns.items())[: 4 * MAX_SNAPSHOT_NAMES]:
+            if type(k) is str and not k.startswith("_") and callable(v) and not isinstance(v, _ModuleType):
+                snap[k] = v
+                if len(snap) >= MAX_SNAPSHOT_NAMES:
+                    break
+        self.snaps.append((cell, snap))
+        return True
+
+    def versions(self, ns, name):
+        """[(object, index into snaps or -1)], the current object first, then older ones."""
+        out, seen = [], set()
+        cur = ns.get(name, _MISSING)
+        cands = [] if cur is _MISSING or not callable(cur) else [cur]
+        cands += [snap[name] for _cell, snap in reversed(self.snaps) if name in snap]
+        for obj in cands:
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            where = -1
+            for i, (_cell, snap) in enumerate(self.snaps):
+                if snap.get(name) is obj:
+                    where = i
+                    break
+            out.append((obj, where))
+        return out
+
+    def overrides(self, ns, name, obj, where):
+        """The globals to put back for calling ``obj`` as defined: the helpers it reaches
+        (transitively, through functions of the same snapshot) whose object has changed."""
+        if where < 0:
+            return {}
+        snap = self.snaps[where][1]
+        out = {}
+        if ns.get(name) is not obj:
+            out[name] = obj
+        todo, done = [obj], set()
+        while todo:
+            fn = todo.pop()
+            if id(fn) in done:
+                continue
+            done.add(id(fn))
+            for ref in _global_names(fn):
+                if ref in snap:
+                    helper = snap[ref]
+                    if ns.get(ref, _MISSING) is not helper and ref != name:
+                        out[ref] = helper
+                    if isinstance(helper, _FunctionType):
+                        todo.append(helper)
+        return out
+
+
+def _global_names(fn):
+    code = getattr(fn, "__code__", None)
+    if not isinstance(code, _CodeType):
+        return []
+    names, todo = [], [code]
+    while todo and len(names) < 10000:
+        c = todo.pop()
+        names.extend(n for n in c.co_names if type(n) is str)
+        todo.extend(x for x in c.co_consts if isinstance(x, _CodeType))
+    return names
+
+
+def _signature(fn):
+    """Positional parameters of a plain function (or a method, without self), for calling a
+    function the way its author wrote it. None when it has no inspectable code."""
+    self_arg = 0
+    if not isinstance(fn, _FunctionType):
+        inner = getattr(fn, "__func__", None)
+        if not isinstance(inner, _FunctionType):
+            return None
+        fn, self_arg = inner, 1
+    code = fn.__code__
+    n = code.co_argcount
+    names = [str(x) for x in code.co_varnames[:n]][self_arg:]
+    defaults = fn.__defaults__ or ()
+    return {"params": names, "required": max(0, n - self_arg - len(defaults)),
+            "varargs": bool(code.co_flags & 0x04)}
+
+
+class _Sink:
+    """Where a graded call's prints go: the notebook's own cells print; calls need not."""
+
+    def write(self, text):
+        return len(text) if isinstance(text, str) else 0
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+
+_SINK = _Sink()
+
+
+def perform(req, ns, handles, np, own_module="__main__", history=None):
     """Carry out one request against namespace ``ns``; return a JSON-able reply dict."""
     dec = Decoder(np, handles)
     enc = Encoder(np, handles, own_module)
@@ -213,6 +326,28 @@ def perform(req, ns, handles, np, own_module="__main__"):
     try:
         if op == "has":
             return {"ok": True, "value": req["name"] in ns}
+        if op == "signature":
+            fn = ns.get(req["name"], _MISSING)
+            if fn is _MISSING:
+                return {"ok": False, "missing": req["name"]}
+            return {"ok": True, "value": enc.encode(_signature(fn))}
+        if op == "compat":
+            state = _sys_mod.modules.get("_grader_compat")
+            found = getattr(state, "used", None)
+            found = [str(x)[:100] for x in found[:50]] if type(found) is list else []
+            return {"ok": True, "value": found}
+        if op == "snapshot":
+            ok = history.snapshot(ns, int(req.get("cell", -1))) if history is not None else False
+            return {"ok": True, "value": ok}
+        if op == "versions":
+            if history is None:
+                return {"ok": True, "value": []}
+            found = []
+            for obj, where in history.versions(ns, req["name"]):
+                cell = history.snaps[where][0] if where >= 0 else None
+                helpers = sorted(k for k in history.overrides(ns, req["name"], obj, where) if k != req["name"])
+                found.append({"cell": cell, "helpers": helpers[:50]})
+            return {"ok": True, "value": enc.encode(found)}
         if op == "get":
             if req["name"] not in ns:
                 return {"ok": False, "missing": req["name"]}
@@ -231,10 +366,18 @@ def perform(req, ns, handles, np, own_module="__main__"):
         kwargs = {k: dec.decode(v) for k, v in req.get("kwargs", {}).items()}
         saved = {}
         overrides = {k: dec.decode(v) for k, v in req.get("globals", {}).items()}
+        version = req.get("version")
         if op == "call":
             if req["name"] not in ns:
                 return {"ok": False, "missing": req["name"]}
             fn = ns[req["name"]]
+            if version is not None and history is not None:
+                found = history.versions(ns, req["name"])
+                if not 0 <= version < len(found):
+                    return {"ok": False, "missing": req["name"]}
+                fn, where = found[version]
+                as_defined = history.overrides(ns, req["name"], fn, where)
+                overrides = {**as_defined, **overrides}
         elif op == "method":
             obj = handles[req["handle"]]
             try:
@@ -246,9 +389,12 @@ def perform(req, ns, handles, np, own_module="__main__"):
         for k, v in overrides.items():
             saved[k] = ns.get(k, _MISSING)
             ns[k] = v
+        out, err = _sys_mod.stdout, _sys_mod.stderr
+        _sys_mod.stdout = _sys_mod.stderr = _SINK
         try:
             value = fn(*args, **kwargs)
         finally:
+            _sys_mod.stdout, _sys_mod.stderr = out, err
             for k, old in saved.items():
                 if old is _MISSING:
                     ns.pop(k, None)
@@ -312,10 +458,11 @@ class Probe:
         self.outdir = outdir
         self.handles = {}
         self.kernel = kernel
+        self.history = History()
 
     def answer(self, req_text):
         req = _loads(req_text)
-        reply = perform(req, self.ns, self.handles, self.np)
+        reply = perform(req, self.ns, self.handles, self.np, history=self.history)
         try:
             return _dumps(reply)
         except BaseException as exc:

@@ -173,6 +173,8 @@ class KernelSession:
         self.line: socket.socket | None = None  # the probe's direct line (kernel_side.Probe.connect)
         self.line_losses = 0
         self.ok_cells: list[str] = []
+        self.ok_indices: list[int] = []
+        self.snapshots = True  # the kernel keeps what each global name held after each cell
         self.restarts = 0
         self.dead_for_good = ""
         self.timings: dict[str, float] = {}
@@ -590,6 +592,8 @@ class KernelSession:
             else:
                 report.cells.append(CellReport(index, "ok"))
                 self.ok_cells.append(str(cell.source))
+                self.ok_indices.append(index)
+            self._snapshot(index)
         self.executing = False
         try:
             client.kc.stop_channels()
@@ -679,9 +683,10 @@ class KernelSession:
                     self.dead_for_good = f"the kernel could not be restarted ({type(exc).__name__}: {str(exc)[:200]})"
                     return
                 self.events.append(f"a restart failed ({type(exc).__name__}); retried")
-        for source in self.ok_cells:
+        for source, index in zip(self.ok_cells, self.ok_indices):
             try:
                 self._run_code(source, timeout=self.limits.cell_timeout)
+                self._snapshot(index)
             except (CallTimeout, KernelDied, _Unresponsive) as exc:
                 self.events.append(f"replaying a cell after restart failed: {exc}")
                 if not self._alive():
@@ -829,6 +834,20 @@ class KernelSession:
                 return
             if content.get("status") == "ok":
                 self.line = accept()
+
+    def _snapshot(self, index: int) -> None:
+        """Ask the probe to note what the global names hold after cell ``index`` (for calling a
+        function as it worked where it was defined). Best effort, on the direct line only: a
+        kernel that does not answer at once simply gets no more snapshots."""
+        if not self.snapshots or self.line is None or self.dead_for_good:
+            return
+        text = json.dumps({"op": "snapshot", "cell": index}, separators=(",", ":"))
+        try:
+            reply = self._line_request(text, what="a snapshot", timeout=5, max_bytes=4096)
+            if not reply.get("ok") or not reply.get("value"):
+                self.snapshots = False
+        except Exception:  # noqa: BLE001 - the line is lost or the kernel busy: stop taking them
+            self.snapshots = False
 
     def _line_request(self, text: str, *, what: str, timeout: float, max_bytes: int) -> dict[str, Any]:
         """One request on the direct line; its reply, parsed. ChannelError: the line is not

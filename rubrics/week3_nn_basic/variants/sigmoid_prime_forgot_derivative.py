@@ -1,6 +1,3 @@
-# Known mistake: sigmoid_prime returns sigmoid itself; backprop and training inherit it.
+# Known mistake: sigmoid_prime returns sigmoid itself; backpropagation inherits it.
 def sigmoid_prime(net):
     return sigmoid(net)
-
-
-_retrain()

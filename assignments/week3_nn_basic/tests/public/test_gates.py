@@ -1,4 +1,4 @@
-"""Part 1: the logic gates on their whole truth tables (a gate is right or it is not)."""
+"""Part 1: the four gates on their truth tables, the only inputs the handout gives them."""
 
 from grader.testing import expect, parametrize, points
 

@@ -1,49 +1,68 @@
-"""Part 5: the Iris Perceptron: net_input (the student's part), predict, fit."""
+"""Part 6: the Iris perceptron. net_input is the student's part of the class (any input: one
+sample in fit, a matrix in plot_decision_regions); the preprocessing is the student's own
+(features, scaling), so the student's class is fitted on the student's own X and y and compared
+with the handout's algorithm run on the same data."""
 
 import numpy as np
 
 from grader.rubric import PACKAGE_DATA
-from grader.testing import close, diagnose, points
+from grader.testing import close, diagnose, fail, points
 
 TASK = "perceptron"
-
-
-def iris():
-    rows = [line.split(",") for line in (PACKAGE_DATA / "iris.data").read_text().splitlines() if line.strip()]
-    X = np.array([[float(r[0]), float(r[2])] for r in rows[:100]])
-    y = np.where(np.array([r[4] for r in rows[:100]]) == "Iris-setosa", -1, 1)
-    return X, y
-
 
 WEIGHT = np.array([-0.4, -0.68, 1.82])
 
 
-@points(2)
-def test_net_input(student):
-    X, _ = iris()
+def iris_features():
+    rows = [line.split(",") for line in (PACKAGE_DATA / "iris.data").read_text().splitlines() if line.strip()]
+    return np.array([[float(r[0]), float(r[2])] for r in rows[:100]])
+
+
+@points(6)
+def test_net_input_on_a_matrix(student):
+    X = iris_features()
     p = student.new("Perceptron", 0.01, 10)
     p.set("weight", WEIGHT.copy())
-    close(p.call("net_input", X), X @ WEIGHT[1:] + WEIGHT[0], what="net_input(X)")
+    close(p.call("net_input", X), X @ WEIGHT[1:] + WEIGHT[0], what="net_input(X) for the 100 Iris rows")
 
 
-def test_predict(student):
-    X, _ = iris()
+@points(4)
+def test_net_input_on_one_sample(student):
+    x = iris_features()[60]
     p = student.new("Perceptron", 0.01, 10)
     p.set("weight", WEIGHT.copy())
-    got = p.call("predict", X)
-    want = np.where(X @ WEIGHT[1:] + WEIGHT[0] >= 0.0, 1, -1)
-    values = set(np.unique(np.asarray(got)).tolist()) if isinstance(got, (np.ndarray, list)) else set()
-    if values and values <= {0, 1} and -1 in want:
-        diagnose("perceptron_labels_0_1", "The perceptron's classes are −1 and +1 (np.where(net_input >= 0, 1, -1)); 0/1 labels break the update rule's (target − prediction).")
-    close(got, want, what="predict(X)")
+    close(p.call("net_input", x), x @ WEIGHT[1:] + WEIGHT[0], what="net_input(x) for one sample (as fit calls it)")
 
 
-@points(2)
-def test_fit_on_iris(student, reference):
-    X, y = iris()
+@points(9)
+def test_fit_on_your_own_data(student):
+    X = np.asarray(student.get("X"))
+    y = np.asarray(student.get("y"))
+    if X.dtype.kind not in "biuf" or X.ndim != 2 or y.ndim != 1 or len(X) != len(y) or len(y) < 2:
+        fail(f"after preprocessing, X has shape {X.shape} ({X.dtype}) and y {y.shape}: "
+             "expected X as (samples, features) numbers and y as (samples,) labels")
+    labels = set(np.unique(y).tolist()) if y.dtype.kind in "biuf" else set()
+    if labels != {-1, 1}:
+        if labels == {0, 1}:
+            diagnose("perceptron_labels_0_1", "퍼셉트론의 레이블은 -1과 1입니다 (predict가 np.where(..., 1, -1)). 0/1 레이블이면 (target - predict)가 틀어집니다. / The perceptron's classes are -1 and +1; 0/1 labels break the update (target - prediction).")
+        fail(f"y holds {sorted(labels) if labels else y.dtype}: the perceptron's labels are -1 (setosa) and 1 (versicolor)")
     p = student.new("Perceptron", 0.1, 10)
     p.call("fit", X, y)
-    r = reference.new("Perceptron", 0.1, 10)
-    r.call("fit", X, y)
-    close(p.get("weight"), r.get("weight"), what="weight after fit")
-    close(p.get("errors"), r.get("errors"), what="errors after fit")
+    weight, errors = _fit(X.astype(float), y, 0.1, 10)
+    close(p.get("errors"), errors, what="errors per epoch, fitted on your X and y")
+    close(p.get("weight"), weight, what="weight after fit on your X and y")
+
+
+def _fit(X, y, rate, niter):
+    """The handout's Perceptron.fit (given code), with net_input = X @ w[1:] + w[0]."""
+    w = np.zeros(1 + X.shape[1])
+    errors = []
+    for _ in range(niter):
+        err = 0
+        for xi, target in zip(X, y):
+            delta = rate * (target - (1 if xi @ w[1:] + w[0] >= 0.0 else -1))
+            w[1:] += delta * xi
+            w[0] += delta
+            err += int(delta != 0.0)
+        errors.append(err)
+    return w, errors

@@ -1,8 +1,15 @@
-"""Part 4: sigmoid_prime and backpropagation(Y, A, Z), which reads the global X."""
+"""Part 4: sigmoid_prime, and backpropagation(Y, A, Z) at the handout's own point.
+
+The handout's neuron: X the OR truth table, Y = [[0], [1], [1], [1]], W = [0.40316676,
+-0.44345216] as a (2, 1) column, b = 1. The corrected revision's answers there: dz = [0.14373484,
+-0.084382, -0.03125085, -0.05545413], dw = [-0.08670498, -0.13983613], db = sum(dz) =
+-0.02735214. backpropagation reads the global X (or takes it as a parameter); it may return
+(dz, dw, db) or (dw, db); a notebook that kept W a list passes A and Z of shape (4,), and its
+backpropagation is judged on those too."""
 
 import numpy as np
 
-from grader.testing import close, expect, points
+from grader.testing import expect, points
 
 TASK = "backprop"
 
@@ -17,24 +24,34 @@ def _given():
     return Z, 1 / (1 + np.exp(-Z))
 
 
-def test_sigmoid_prime(student, reference):
-    z = np.linspace(-5, 5, 11)
-    got = expect(student, reference, "sigmoid_prime", z)
-    s = 1 / (1 + np.exp(-z))
-    close(got, s * (1 - s), what="against σ(z)(1 − σ(z))")
-
-
-@points(2)
-def test_backpropagation_dw(student, reference):
+def _backprop(student, reference, part):
     Z, A = _given()
-    expect(student, reference, "backpropagation", Y, A, Z, with_globals={"X": X}, part="dw")
+    flat = [(Y, A.ravel(), Z.ravel()), (Y.ravel(), A.ravel(), Z.ravel())]
+    expect(student, reference, "backpropagation", Y, A, Z, with_globals={"X": X}, part=part, forms=flat)
 
 
-def test_backpropagation_db(student, reference):
-    Z, A = _given()
-    expect(student, reference, "backpropagation", Y, A, Z, with_globals={"X": X}, part="db")
+@points(3)
+def test_sigmoid_prime_on_an_array(student, reference):
+    expect(student, reference, "sigmoid_prime", np.linspace(-5, 5, 11))
 
 
+@points(1)
+def test_sigmoid_prime_on_scalars(student, reference):
+    # the handout's plot calls it on one number at a time
+    for x in (-10.0, -0.2, 0.0, 3.4):
+        expect(student, reference, "sigmoid_prime", x)
+
+
+@points(3)
 def test_backpropagation_dz(student, reference):
-    Z, A = _given()
-    expect(student, reference, "backpropagation", Y, A, Z, with_globals={"X": X}, part="dz")
+    _backprop(student, reference, "dz")
+
+
+@points(4)
+def test_backpropagation_dw(student, reference):
+    _backprop(student, reference, "dw")
+
+
+@points(3)
+def test_backpropagation_db(student, reference):
+    _backprop(student, reference, "db")
