@@ -25,9 +25,15 @@ from, or rewrites, the repository) the test grades the notebook with
                            since the kernel's environment is minimal) and [::1] receive nothing;
    no_hidden_leak          the notebook is run again in a ``KernelSession`` and what it
                            collected (the LEAKED / OTHERS / ENV global), its stored outputs,
-                           the result JSON and the HTML report hold no repository path, no
-                           line of rubrics/ or solutions/, no other submission's path or
-                           canary, and not the grader's GRADER_TEST_SECRET;
+                           the result JSON and the HTML report hold no path of a repository
+                           file (``repository_paths()``), no line of rubrics/ or solutions/,
+                           no other submission's path or canary, and not the grader's
+                           GRADER_TEST_SECRET; and the kernel, asked after the notebook ran,
+                           sees none of those repository paths. A virtualenv inside the
+                           checkout (the README's ``.venv``) is mounted read-only at its own
+                           path, so the checkout's folder exists in the kernel as an empty,
+                           root-owned skeleton holding only that mount: the venv's paths are
+                           no leak, any other entry of the checkout is;
    grader_memory_bounded   graded in a fresh ``python -c`` subprocess: peak RSS growth of
                            the grading process during the call < 300 MB, both as ru_maxrss and
                            as VmHWM after resetting it (/proc/self/clear_refs) just before the
@@ -456,6 +462,37 @@ HIDDEN_MARKER = ('"""dw against centred differences of ½Σ(A−Y)², A computed
                  "student's own sigmoid.\"\"\"")
 
 
+def python_installation() -> list[str]:
+    """The folders the sandbox mounts read-only for the kernel's Python (``Launch.ro_paths``)."""
+    sys_ro = {"/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc"}
+    paths = Launch(Path("/nonexistent"), Limits(), "bwrap", None).ro_paths()
+    return sorted({os.path.realpath(p) for p in paths if p not in sys_ro} | {p for p in paths if p not in sys_ro})
+
+
+def repository_paths(root: Path = ROOT, python: list[str] | None = None) -> list[str]:
+    """What of the repository must not be listed or read in the kernel, as path strings.
+
+    The repository itself when the Python installation lies outside it. When it lies inside (a
+    virtualenv made the README's way, ``<checkout>/.venv``), the sandbox mounts it read-only at
+    its own path, so the checkout's folder exists in the kernel, root-owned, holding only that
+    mount, and the venv's paths (``sys.executable``, site-packages in a traceback) are seen
+    there: then every other entry of the checkout (rubrics/, solutions/, tests/, grader/,
+    out/, README.md, ...): its path in anything the notebook read or the reports show means
+    it was listed or read."""
+    python = python_installation() if python is None else python
+    top = os.path.realpath(root)
+    if not any(p == top or p.startswith(top + "/") for p in python):
+        return [top]
+    out = []
+    for name in sorted(os.listdir(top)):
+        path = os.path.join(top, name)
+        if any(p == path or p.startswith(path + "/") for p in python):
+            continue  # the Python installation, or a folder holding it
+        # ".v" next to ".venv" would match the venv's own paths: only as a folder, then
+        out.append(path + "/" if any(p.startswith(path) for p in python) else path)
+    return out
+
+
 def leak_problems(where: str, text: str, *, forbidden: list[str], lines: set[str]) -> list[str]:
     out = []
     for needle in forbidden:
@@ -712,7 +749,7 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
     assert path.is_symlink() or path.is_file(), f"fixture {path} was not built"
     # what no report may show: the repository, the hidden side, the grader's secret, and other
     # submissions (their paths); what the kernel sees must not even hold the submissions' folder
-    forbidden = [str(ROOT), "rubrics/week3_nn_basic", "solutions/week3_nn_basic", "tests/hidden/test_", SECRET,
+    forbidden = [*repository_paths(), "rubrics/week3_nn_basic", "solutions/week3_nn_basic", "tests/hidden/test_", SECRET,
                  *(str(adv_dir / f["filename"]) for n, f in MANIFEST.items() if n != name)]
     if name == "reads_other_submissions":
         path, extra = _setup_other_submissions(tmp_path, path)
@@ -816,19 +853,23 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
     if (session_checks or name in SCRATCH_CANARIES) and status != "invalid":
         fetch = [LEAK_GLOBALS[name]] if name in LEAK_GLOBALS else []
         files, planted = SCRATCH_CANARIES.get(name, ([], []))
+        repo = [p.rstrip("/") for p in repository_paths()] if "no_hidden_leak" in checks else []
         with watchdog(fx["max_wall_seconds"] + 15, f"running {name} in a KernelSession"):
-            report, got = run_in_session(rubric, path, fetch + planted, exists=files)
+            report, got = run_in_session(rubric, path, fetch + planted, exists=files + repo)
         problems += probe_problems(got, checks)
         for g in planted:
             if not isinstance(got[g], MissingName):
                 problems.append(f"the global {g} planted for a restarted kernel is defined: {got[g]!r:.200}")
-        if files:
+        if files or repo:
             seen = got["_exists"]
             if not isinstance(seen, dict):
-                problems.append(f"could not ask the kernel about {files}: {seen!r:.300}")
-            elif any(seen.values()):
-                problems.append(f"the kernel sees {sorted(k for k, v in seen.items() if v)} "
-                                "(hijack code ran in a restarted kernel, or a helper imported the student's modules)")
+                problems.append(f"could not ask the kernel about {files + repo}: {seen!r:.300}")
+            else:
+                if any(seen.get(f) for f in files):
+                    problems.append(f"the kernel sees {sorted(f for f in files if seen.get(f))} (hijack code ran "
+                                    "in a restarted kernel, or a helper imported the student's modules)")
+                if any(seen.get(r) for r in repo):
+                    problems.append(f"the kernel sees the repository's {sorted(r for r in repo if seen.get(r))}")
         for g in fetch:
             value = got[g]
             if isinstance(value, Exception):
@@ -935,6 +976,22 @@ def test_detectors_see_what_they_look_for(hidden_lines: set[str], tmp_path: Path
     assert leak_problems("x", hidden_src, forbidden=[], lines=hidden_lines)
     assert leak_problems("x", f"opened {ROOT}/grader/api.py", forbidden=[str(ROOT)], lines=set())
     assert not leak_problems("x", "def AND(x1, x2): return 0", forbidden=[str(ROOT), SECRET], lines=hidden_lines)
+    # the repository's paths: all of it, or all but a virtualenv inside it (whose paths are no leak)
+    repo = tmp_path / "checkout"
+    for entry in ("rubrics", "solutions", "tests", "out", ".v", ".venv/lib/python3.11/site-packages"):
+        (repo / entry).mkdir(parents=True)
+    (repo / "README.md").write_text("x")
+    outside = repository_paths(repo, python=["/usr/local"])
+    assert outside == [str(repo)]
+    venv = str(repo / ".venv")
+    inside = repository_paths(repo, python=["/usr/local", venv])
+    assert inside == [f"{repo}/.v/", f"{repo}/README.md", f"{repo}/out", f"{repo}/rubrics", f"{repo}/solutions",
+                      f"{repo}/tests"], inside
+    for seen in (f"{repo}/rubrics/week3_nn_basic/rubric.toml", f"listing of {repo}: {repo}/README.md", f"{repo}/out"):
+        assert leak_problems("x", seen, forbidden=inside, lines=set()), seen
+    assert not leak_problems("x", f"{venv}/bin/python\0-c\0...\n{venv}/lib/python3.11/site-packages/numpy/x.py "
+                                  f"listing of {repo}: {venv}", forbidden=inside, lines=set())
+    assert leak_problems("x", f"{venv}/bin/python", forbidden=outside, lines=set())
     # listeners: a TCP connection and a UDP datagram to the exported port are recorded
     ls = Listeners()
     with socket.create_connection(("127.0.0.1", ls.port), timeout=5) as c:
