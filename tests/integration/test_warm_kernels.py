@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -50,10 +51,28 @@ def test_warm_and_cold_kernels_give_byte_identical_results(rubric, name):
     assert comparable(warm) == comparable(cold)
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def repository_paths() -> list[str]:
+    """What of the repository the kernel must not see: all of it, or, when the Python
+    installation lies inside it (a virtualenv made the README's way, ``<checkout>/.venv``, which
+    the sandbox mounts read-only at its own path, so the checkout's folder exists in the kernel
+    as a root-owned skeleton holding only that mount), every entry of it but that one."""
+    from grader.sandbox.launch import _python_roots
+
+    python = {os.path.realpath(p) for p in _python_roots()} | set(_python_roots())
+    top = os.path.realpath(REPO)
+    if not any(p == top or p.startswith(top + "/") for p in python):
+        return [top]
+    return [os.path.join(top, n) for n in sorted(os.listdir(top))
+            if not any(p == os.path.join(top, n) or p.startswith(os.path.join(top, n) + "/") for p in python)]
+
+
 PROBE = r'''
 import os, socket, json
 out = {"uid": os.getuid(), "root": sorted(os.listdir("/")), "pids": len([p for p in os.listdir("/proc") if p.isdigit()]),
-       "repo": os.path.exists(%r), "env": sorted(os.environ), "home": os.environ.get("HOME")}
+       "repo": [p for p in %r if os.path.lexists(p)], "env": sorted(os.environ), "home": os.environ.get("HOME")}
 try:
     socket.create_connection(("127.0.0.1", 22), timeout=1); out["net"] = "open"
 except OSError:
@@ -66,7 +85,7 @@ for path in ("/etc/x", "/usr/x"):
 open("/tmp/t", "w").write("x")
 open("scratch.txt", "w").write("x")
 PROBE = json.dumps(out)
-''' % str(Path(__file__).resolve().parents[2])
+''' % repository_paths()
 
 
 @pytest.mark.parametrize("mechanism", ["forkserver", "bwrap"])
@@ -82,10 +101,15 @@ def test_isolation_inside_the_kernel(mechanism):
         uid = ks.launch.uid
     assert seen["uid"] == uid and uid != 0
     assert seen["pids"] <= 2  # only the sandbox's own processes are visible
-    assert seen["repo"] is False  # the grader's repository (rubrics, solutions) is not there
+    assert seen["repo"] == []  # nothing of the grader's repository (rubrics, solutions, tests, out) is there
     assert seen["net"] == "closed"
     assert seen["/etc/x"] == seen["/usr/x"] == "read-only"
-    assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "proc", "root", "sbin", "tmp", "usr"}
+    # the system's folders, and the top folders of the Python installation (/root of a pyenv's, /work of
+    # a <checkout>/.venv under /work), each holding only that read-only mount
+    from grader.sandbox.launch import _python_roots
+
+    tops = {r.strip("/").split("/")[0] for r in _python_roots()}
+    assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "proc", "root", "sbin", "tmp", "usr"} | tops
     for key in seen["env"]:
         assert not key.startswith(("GRADER", "SSH", "AWS", "GITHUB", "CI", "PYTEST", "VIRTUAL_ENV")), key
 
