@@ -187,7 +187,7 @@ def _compat_notes(student: StudentNamespace) -> list[str]:
         if not isinstance(what, str):
             continue
         if what.startswith("np."):
-            notes.append(f"{what} was used: NumPy 1.24 removed it; the grader's kernel accepts it as the course's environment did (write {what[3:]} instead)")
+            notes.append(f"{what} was used (the handout's own demo cell uses np.int): NumPy 1.24 removed it; the grader's kernel accepts it as the course's environment did (on a current NumPy write {what[3:]})")
         else:
             notes.append(_COMPAT_NOTES.get(what, f"{what} was used"))
     return notes[:10]

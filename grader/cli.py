@@ -99,16 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  " + EXAMPLES["generate"])
     p.add_argument("assignment", help="assignment id, a folder name under rubrics/")
 
-    p = sub.add_parser("validate", help="prove the rubric: reference 100, blank 0, fixtures as expected", formatter_class=fmt,
-                       description="Grade the reference, the generated blank and every fixture listed with an expected_score "
-                                   "in the rubric's fixtures MANIFEST.toml; exit 1 if any differs.",
+    p = sub.add_parser("validate", help="prove the rubric: reference 100, blank 0, the corpus within a point of its TA scores",
+                       formatter_class=fmt,
+                       description="Grade the reference (full marks), the generated blank (0) and every notebook of the "
+                                   "rubric's corpus (its fixtures folder's MANIFEST.toml), each within 1 point of the "
+                                   "ta_score a TA wrote there by hand; exit 1 if any is off. Scores are never written "
+                                   "back: a TA's judgement is not a measurement.",
                        epilog="examples:\n  " + EXAMPLES["validate"])
     p.add_argument("assignment", help="assignment id, a folder name under rubrics/")
     p.add_argument("--sandbox", choices=["auto", "forkserver", "bwrap", "rlimits"], default="auto",
                    help="isolation mechanism (see `grader grade --help`)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
-    p.add_argument("--update", action="store_true",
-                   help="write the measured scores into the fixtures' MANIFEST.toml as expected_score (review the diff!)")
     return parser
 
 
@@ -251,12 +252,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from grader import authoring
 
-    report = authoring.validate(args.assignment, sandbox=args.sandbox, jobs=args.jobs, echo=print, all_fixtures=args.update)
+    report = authoring.validate(args.assignment, sandbox=args.sandbox, jobs=args.jobs, echo=print)
     print(json.dumps(report["summary"], ensure_ascii=False))
-    if args.update:
-        path = authoring.update_manifest_scores(args.assignment, [c for c in report["checks"] if not c["name"].startswith("_")])
-        print(f"updated {path}")
-        return 0
     return 0 if report["ok"] else 1
 
 

@@ -90,6 +90,24 @@ class Namespace(abc.ABC):
             cache[name] = value if ok and all(isinstance(p, str) for p in value["params"]) else None
         return cache[name]
 
+    def descend(self, activation: str, gradient: str, *, X: Any, Y: Any, W: Any, b: float, steps: int,
+                order: list[str], dw: int, db: int, flat: bool = False,
+                activation_version: int | None = None, gradient_version: int | None = None) -> Any:
+        """Train one neuron by gradient descent with the namespace's own functions, in one
+        request: ``steps`` times Z = XW + b, A = activation(Z), ``gradient`` called with
+        ``order`` (names among Y, A, Z, X; A and Z flat when ``flat``), W -= its result
+        ``[dw]``, b -= ``[db]``. Returns ``{"W", "b", "A"}``, or ``{"bad": why}``."""
+        req: dict[str, Any] = {
+            "op": "descend", "activation": activation, "gradient": gradient,
+            "X": codec.encode_args(X), "Y": codec.encode_args(Y), "W": codec.encode_args(W), "b": float(b),
+            "steps": int(steps), "order": list(order), "dw": int(dw), "db": int(db), "flat": bool(flat),
+        }
+        if activation_version is not None:
+            req["activation_version"] = int(activation_version)
+        if gradient_version is not None:
+            req["gradient_version"] = int(gradient_version)
+        return self._request(req, f"training with {activation} and {gradient}")
+
     def versions(self, name: str) -> list[dict[str, Any]]:
         """The definitions of ``name`` the notebook made, newest first: ``{"cell": index,
         "helpers": [names a later cell replaced]}`` (the first is the current one)."""

@@ -22,7 +22,7 @@ from grader.checks.compare import Mismatch, compare
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
-    "Failed", "PartialCredit", "call_as_written", "close", "credit", "diagnose", "expect",
+    "Failed", "PartialCredit", "argument_order", "call_as_written", "close", "credit", "diagnose", "expect",
     "expect_global", "fail", "hidden", "judge_value", "note", "parametrize", "pick", "points", "task",
     "timeout", "tolerance",
 ]
@@ -296,6 +296,31 @@ def _conclude(v: _Verdict, name: str, part: str | None) -> Any:
     raise v.failure
 
 
+def argument_order(student: Any, reference: Any, name: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """The handout's parameter names of ``name`` (``[returns.NAME] args``) in the order the
+    student's function takes them: ``["X", "Y", "A", "Z"]`` for ``backpropagation(X, Y, A,
+    Z)``; ``extra`` are names the call can also supply (globals it sets)."""
+    spec = getattr(reference, "returns", {}).get(name, {})
+    return _order(student, name, list(spec.get("args") or []), extra)
+
+
+def _order(student: Any, name: str, names: list[str], extra: tuple[str, ...]) -> list[str]:
+    if not names or not hasattr(student, "signature"):
+        return names
+    sig = student.signature(name)
+    if not sig or sig.get("varargs"):
+        return names
+    params = [str(p) for p in sig.get("params", [])]
+    required = int(sig.get("required", len(params)))
+    if required <= len(names) <= len(params):
+        return names
+    pool = {n.lower(): n for n in [*names, *extra]}
+    wanted = params[:max(required, len(names))]
+    if all(p.lower() in pool for p in wanted):
+        return [pool[p.lower()] for p in wanted]
+    return names
+
+
 def _adapt_args(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, Any],
                 with_globals: dict[str, Any] | None) -> tuple[Any, ...]:
     """Call a function the way its author wrote it: the rubric names the handout's parameters
@@ -303,38 +328,33 @@ def _adapt_args(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, 
     name among those and the globals the call sets (``backpropagation(X, Y, A, Z)``), gets
     them in its own order."""
     names = spec.get("args") or []
-    if not names or len(names) != len(args) or not hasattr(student, "signature"):
+    if not names or len(names) != len(args):
         return args
-    sig = student.signature(name)
-    if not sig or sig.get("varargs"):
+    order = _order(student, name, list(names), tuple(with_globals or {}))
+    if order == list(names):
         return args
-    params = [str(p) for p in sig.get("params", [])]
-    required = int(sig.get("required", len(params)))
-    if required <= len(args) <= len(params):
-        return args
-    pool = {n.lower(): v for n, v in zip(names, args)}
-    pool.update({k.lower(): v for k, v in (with_globals or {}).items()})
-    wanted = params[:max(required, len(args))]
-    if all(p.lower() in pool for p in wanted):
-        return tuple(pool[p.lower()] for p in wanted)
-    return args
+    pool = {n: v for n, v in zip(names, args)}
+    pool.update(with_globals or {})
+    return tuple(pool[n] for n in order)
 
 
 def call_as_written(student: Any, reference: Any, name: str, *args: Any,
-                    with_globals: dict[str, Any] | None = None) -> Any:
+                    with_globals: dict[str, Any] | None = None, version: int | None = None) -> Any:
     """``student.call`` with the arguments the way the function's author wrote its parameters."""
     spec = getattr(reference, "returns", {}).get(name, {})
-    return student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals)
+    kw = {} if version is None else {"version": version}
+    return student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals, **kw)
 
 
 MAX_VERSIONS = 4
 
 
 def _attempts(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, Any],
-              with_globals: dict[str, Any] | None, forms: list[tuple[Any, ...]]) -> Any:
+              with_globals: dict[str, Any] | None, forms: list[tuple[Any, ...]],
+              version: int | None = None) -> Any:
     """Further ways to get the student's answer after the plain call did not pass: as
     defined (the helpers of its own cell; earlier definitions), then other input forms."""
-    if hasattr(student, "versions"):
+    if version is None and hasattr(student, "versions"):
         try:
             found = student.versions(name)
         except Exception:  # noqa: BLE001 - no history: nothing to retry
@@ -345,7 +365,9 @@ def _attempts(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, An
             cell = v.get("cell")
             where = f"cell {cell}" if isinstance(cell, int) else "its cell"
             if k == 0:
-                how = f"with the helpers of its own {where} ({', '.join(map(str, v['helpers'][:5]))} were redefined later)"
+                names = [str(h) for h in v["helpers"][:5]]
+                how = (f"with the helpers of its own {where} ({', '.join(names)} "
+                       f"{'was' if len(names) == 1 else 'were'} redefined later)")
             else:
                 how = f"as defined in {where} (a later cell redefined {name})"
             yield how, (lambda k=k: student.call(name, *_adapt_args(student, name, args, spec, with_globals),
@@ -356,13 +378,14 @@ def _attempts(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, An
         shown = ", ".join(describe_value(a, 40) for a in form)
         yield f"on inputs shaped the way the notebook itself passes them ({shown[:200]})", (
             lambda form=form: student.call(name, *_adapt_args(student, name, tuple(form), spec, with_globals),
-                                           with_globals=with_globals))
+                                           with_globals=with_globals, version=version))
 
 
 def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None = None,
            with_globals: dict[str, Any] | None = None, rtol: float | None = None,
            atol: float | None = None, shape: str | None = None,
-           forms: list[tuple[Any, ...]] | None = None) -> Any:
+           forms: list[tuple[Any, ...]] | None = None, definition: str = "last",
+           instead: str | None = None) -> Any:
     """Call ``name(*args)`` in both and judge: the reference, then accepted readings, then
     known mistakes (``[[variants]]``), unpacking and shape rules from ``[returns.NAME]``.
 
@@ -370,7 +393,11 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
     when the answer is not right it is also tried as it worked where it was defined (the
     helpers of its own cell, earlier definitions) and on ``forms`` (the same inputs in other
     shapes the notebook itself uses); the best of these counts, and the feedback says how it
-    was obtained. Returns the student's (unpacked) value when it is accepted."""
+    was obtained. ``definition="first"`` judges the notebook's first definition of ``name``
+    (with the helpers of its cell), for a part of the handout whose function a later cell
+    redefines (the handout's "redefine sigmoid" in part 4). ``instead``: the part to judge
+    when the form the function returns lacks ``part`` (a (dw, db) backpropagation has no dz).
+    Returns the student's (unpacked) value when it is accepted."""
     from grader.errors import StudentError
 
     c = _current()
@@ -378,6 +405,7 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
     spec = getattr(reference, "returns", {}).get(name, {})
     rtol = c.rtol if rtol is None else rtol
     atol = c.atol if atol is None else atol
+    shape_given = shape
     shape = shape or spec.get("shapes", {}).get(part or "", spec.get("shape") or c.shape)
     want_raw = reference.call(name, *args, with_globals=with_globals)
     alts = [
@@ -390,18 +418,31 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
                 produce()
             except Exception:  # noqa: BLE001 - a variant that does not apply
                 pass
+    if instead and part:
+        by_arity = spec.get("by_arity", {})
+        try:
+            raw = student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals,
+                               **({"version": -1} if definition == "first" else {}))
+        except StudentError:
+            raw = None
+        if isinstance(raw, (tuple, list)) and len(raw) in by_arity and part not in by_arity[len(raw)]:
+            note(f"{name} returns ({', '.join(by_arity[len(raw)])}), without {part}: {instead} is judged in its place")
+            part = instead
+            shape = shape_given or spec.get("shapes", {}).get(part, spec.get("shape") or c.shape)
     cache: dict[int, Any] = {}
     best: _Verdict | None = None
     first_error: StudentError | None = None
+    version = -1 if definition == "first" else None
     try:
-        got_raw = student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals)
+        got_raw = student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals,
+                               **({"version": version} if version is not None else {}))
         best = _verdict(name, part, call_text, got_raw, want_raw, alts, spec, rtol, atol, shape, cache)
     except StudentError as exc:
         first_error = exc
     except Failed as exc:  # an unexpected return form
         best = _Verdict(0, failure=exc)
     if best is None or best.rank < 3:
-        for how, attempt in _attempts(student, name, args, spec, with_globals, forms or []):
+        for how, attempt in _attempts(student, name, args, spec, with_globals, forms or [], version):
             try:
                 v = _verdict(name, part, call_text, attempt(), want_raw, alts, spec, rtol, atol, shape, cache)
             except (StudentError, Failed):

@@ -2,7 +2,9 @@
 
 The handout prints step_function(-1), (0.5), (500000), plots it over np.linspace(-1, 1, 100);
 prints sigmoid(np.array([-5, -1, 0, 0.1, 5, 500000])), plots it over np.linspace(-10, 10, 100)
-and, redefined in part 4, over scalars one at a time; plots ReLU over np.arange(-3, 3, .1)."""
+and, redefined in part 4, over scalars one at a time; plots ReLU over np.arange(-3, 3, .1).
+The functions of this part are judged as this part defined them (definition="first"): part 4
+redefines sigmoid, and what it redefines is judged there."""
 
 import numpy as np
 
@@ -14,22 +16,22 @@ TASK = "activations"
 @points(3)
 def test_step_function_on_the_handouts_scalars(student, reference):
     for x in (-1, 0.5, 500000):
-        expect(student, reference, "step_function", x)
+        expect(student, reference, "step_function", x, definition="first")
 
 
 @points(2)
 def test_step_function_on_the_plotted_array(student, reference):
-    expect(student, reference, "step_function", np.linspace(-1, 1, 100))
+    expect(student, reference, "step_function", np.linspace(-1, 1, 100), definition="first")
 
 
 @points(2)
 def test_sigmoid_on_the_handouts_array(student, reference):
-    expect(student, reference, "sigmoid", np.array([-5, -1, 0, 0.1, 5, 500000]))
+    expect(student, reference, "sigmoid", np.array([-5, -1, 0, 0.1, 5, 500000]), definition="first")
 
 
 @points(1)
 def test_sigmoid_on_the_plotted_array(student, reference):
-    expect(student, reference, "sigmoid", np.linspace(-10, 10, 100))
+    expect(student, reference, "sigmoid", np.linspace(-10, 10, 100), definition="first")
 
 
 @points(1)
@@ -40,4 +42,4 @@ def test_sigmoid_on_scalars(student, reference):
 
 @points(2)
 def test_relu_on_the_plotted_array(student, reference):
-    expect(student, reference, "ReLU", np.arange(-3, 3, .1))
+    expect(student, reference, "ReLU", np.arange(-3, 3, .1), definition="first")

@@ -14,6 +14,9 @@ TASK = "forward"
 def test_forward_on_the_handouts_network(student, reference):
     network = reference.call("init_network")  # the handout's W1, B1, W2, B2
     expect(student, reference, "forward", network, np.array([1, 0.5, 0.7]))
+    # the same input negated: every hidden pre-activation is then negative, so a layer with no
+    # activation at all no longer looks like ReLU
+    expect(student, reference, "forward", network, np.array([-1, -0.5, -0.7]))
 
 
 @points(4)

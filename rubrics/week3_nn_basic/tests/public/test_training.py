@@ -98,6 +98,8 @@ def test_outputs_are_the_neurons(student):
     A = _values(student, "A", 4)
     W = _values(student, "W", 2)
     b = _values(student, "b", 1)[0]
+    if not np.array_equal((A > 0.5).astype(int), OR):
+        fail("the loop did not learn OR (see the check above), so its outputs are not those of a trained neuron")
     want = 1 / (1 + np.exp(-(X @ W + b)))
     if not np.allclose(A, want, atol=0.02):
         fail(f"A = {np.round(A, 3).tolist()} is not sigmoid(XW + b) = {np.round(want, 3).tolist()} "
