@@ -837,16 +837,14 @@ class KernelSession:
 
     def _snapshot(self, index: int) -> None:
         """Ask the probe to note what the global names hold after cell ``index`` (for calling a
-        function as it worked where it was defined). Best effort, on the direct line only: a
-        kernel that does not answer at once simply gets no more snapshots."""
-        if not self.snapshots or self.line is None or self.dead_for_good:
+        function as it worked where it was defined). Best effort: a kernel that does not
+        answer at once simply gets no more snapshots (and its functions no such retries)."""
+        if not self.snapshots or self.dead_for_good or not self.probe_installed:
             return
-        text = json.dumps({"op": "snapshot", "cell": index}, separators=(",", ":"))
         try:
-            reply = self._line_request(text, what="a snapshot", timeout=5, max_bytes=4096)
-            if not reply.get("ok") or not reply.get("value"):
+            if not self.request({"op": "snapshot", "cell": index}, what="a snapshot", timeout=5):
                 self.snapshots = False
-        except Exception:  # noqa: BLE001 - the line is lost or the kernel busy: stop taking them
+        except Exception:  # noqa: BLE001 - the kernel is busy, dead or the probe broken: stop taking them
             self.snapshots = False
 
     def _line_request(self, text: str, *, what: str, timeout: float, max_bytes: int) -> dict[str, Any]:

@@ -32,6 +32,9 @@ def test_check_passing_notebook_exits_0_and_writes_reports(tmp_path):
     r = json.loads((tmp_path / "r.json").read_text())
     assert all(t["visibility"] == "public" for t in r["tests"])
     assert r["score"] == r["max_score"]
+    # a completion of the course's handout: its own np.int demo cell does not make it partial
+    assert r["status"] == "graded", r["reason"]
+    assert "100 / 100" in res.stdout and "채점 완료" in res.stdout
     html = (tmp_path / "r.html").read_text()
     assert "<html" in html and "공개 테스트만" in html
     ET.parse(tmp_path / "j.xml")

@@ -55,7 +55,7 @@ def test_syntax_error_costs_only_that_cell(rubric):
 
 def test_error_inside_a_graded_call_is_reported_with_its_location(rubric):
     r = api.grade_notebook(FIXTURES / "raises_in_call.ipynb", rubric)
-    t = next(t for t in r["tests"] if t["name"] == "test_sigmoid_prime")
+    t = next(t for t in r["tests"] if t["name"] == "test_sigmoid_prime_on_an_array")
     assert t["status"] == "error"
     assert "sigmoid_prime(...) raised ValueError" in t["message"]
     assert "notebook cell, line" in t["message"] and "/tmp/" not in t["message"]
@@ -63,12 +63,15 @@ def test_error_inside_a_graded_call_is_reported_with_its_location(rubric):
 
 def test_known_mistake_is_named_with_partial_credit(rubric):
     r = api.grade_notebook(FIXTURES / "backprop_first_revision.ipynb", rubric)
+    # the original handout's db = sum(da): named, and the whole backprop part halved
     db = next(t for t in r["tests"] if t["name"] == "test_backpropagation_db")
     assert 0 < db["score"] < db["max_score"]
     assert [d["name"] for d in db["diagnoses"]] == ["db_from_da"]
-    w = next(t for t in r["tests"] if t["name"] == "test_after_training[W]")
-    assert [d["name"] for d in w["diagnoses"]] == ["first_revision"]
-    assert "W += dw" in w["diagnoses"][0]["hint"]
+    assert "sum(dz)" in db["diagnoses"][0]["hint"]
+    backprop = next(t for t in r["tests"] and r["tasks"] if t["name"] == "backprop")
+    assert backprop["score"] == backprop["max_score"] / 2
+    training = next(t for t in r["tasks"] if t["name"] == "training")
+    assert training["score"] == training["max_score"]  # its loop trains: not counted twice
 
 
 def test_accepted_reading_is_named_and_gets_full_credit(rubric):
@@ -117,3 +120,35 @@ def test_tests_timeout_from_the_caller_is_honoured(rubric):
     not_run = [t for t in r["tests"] if t["status"] == "timeout" and t["message"].startswith("not run")]
     assert not_run, "the tests' time budget given by the caller was ignored"
     assert r["status"] == "timeout"
+
+
+def test_the_handouts_own_failures_are_reported_apart_and_named(rubric, tmp_path):
+    # the training loop left as the handout gives it does not learn: named, training lost
+    r = api.grade_notebook(FIXTURES / "training_left_as_given.ipynb", rubric)
+    assert r["status"] == "graded" and r["reason"] == ""
+    assert any("np.int" in n for n in r["notes"])  # the handout's demo cell, noted, not deducted
+    tasks = {t["name"]: t["score"] for t in r["tasks"]}
+    assert tasks["training"] == 0 and r["score"] == 88.0
+    names = {d["name"] for t in r["tests"] if t["task"] == "training" for d in t["diagnoses"]}
+    assert names == {"training_result_not_kept"}
+    # and without a call that keeps dw anywhere, the handout's own cells fail (W += dw: NameError):
+    # reported apart, the result stays `graded`
+    nb = nbformat.read(FIXTURES / "training_left_as_given.ipynb", as_version=4)
+    for cell in nb.cells:
+        cell.source = cell.source.replace("\ndw, db = backpropagation(Y, A, Z)\n", "\n")
+    path = tmp_path / "never_kept.ipynb"
+    nbformat.write(nb, path)
+    r = api.grade_notebook(path, rubric)
+    assert r["status"] == "graded" and r["reason"] == "", r["reason"]
+    assert r["cells"] and all(c["origin"] == "handout" for c in r["cells"])
+    assert {c["slip"] for c in r["cells"]} == {"gradient_never_kept", "training_loop_as_given"}
+    assert any("handout's own code" in n for n in r["notes"])
+
+
+def test_functions_are_called_as_written_and_judged_where_defined(rubric):
+    r = api.grade_notebook(FIXTURES / "backprop_x_first.ipynb", rubric)
+    assert r["score"] == 100.0, [t["message"] for t in r["tests"] if t["status"] != "passed"]
+    r = api.grade_notebook(FIXTURES / "list_activations_redefined_sigmoid.ipynb", rubric)
+    assert r["score"] == 100.0, [t["message"] for t in r["tests"] if t["status"] != "passed"]
+    fwd = next(t for t in r["tests"] if t["name"] == "test_forward_on_the_handouts_network")
+    assert any("helpers of its own cell 11" in n for n in fwd["notes"]), fwd["notes"]
