@@ -33,7 +33,7 @@ WEEK3 = ROOT / "tests" / "fixtures" / "notebooks" / "week3"
 ASSIGNMENT = "week3_nn_basic"
 LIMITS = {"cell_timeout": 3}
 CYCLE = [
-    "correct", "and_wrong_threshold", "correct", "sigmoid_prime_forgot_derivative", "crash",
+    "correct", "forward_no_activation", "correct", "sigmoid_prime_forgot_derivative", "crash",
     "correct", "net_input_without_bias", "hang", "correct", "syntax_error_one_cell",
 ]
 EXTRA = {
