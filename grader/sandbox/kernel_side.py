@@ -332,12 +332,7 @@ def _descend(req, ns, dec, enc, np, history):
     act, act_globals = _pick_version(ns, act_name, req.get("activation_version"), history)
     grad, grad_globals = _pick_version(ns, grad_name, req.get("gradient_version"), history)
     overrides = {**act_globals, **grad_globals, "X": dec.decode(req["X"])}
-    saved = {}
-    for k, v in overrides.items():
-        saved[k] = ns.get(k, _MISSING)
-        ns[k] = v
-    out, err = _sys_mod.stdout, _sys_mod.stderr
-    _sys_mod.stdout = _sys_mod.stderr = _SINK
+    restore = _enter(ns, overrides)
     A = None
     try:
         for _step in range(int(req["steps"])):
@@ -353,13 +348,28 @@ def _descend(req, ns, dec, enc, np, history):
             W = W - dw.reshape(W.shape)
             b = b - float(db.reshape(-1)[0])
     finally:
+        restore()
+    return {"ok": True, "value": enc.encode({"W": W, "b": b, "A": A})}
+
+
+def _enter(ns, overrides):
+    """Set ``overrides`` in the notebook's globals and silence its prints for a graded call;
+    return the function that puts everything back."""
+    saved = {}
+    for k, v in overrides.items():
+        saved[k] = ns.get(k, _MISSING)
+        ns[k] = v
+    out, err = _sys_mod.stdout, _sys_mod.stderr
+    _sys_mod.stdout = _sys_mod.stderr = _SINK
+
+    def restore():
         _sys_mod.stdout, _sys_mod.stderr = out, err
         for k, old in saved.items():
             if old is _MISSING:
                 ns.pop(k, None)
             else:
                 ns[k] = old
-    return {"ok": True, "value": enc.encode({"W": W, "b": b, "A": A})}
+    return restore
 
 
 class _Sink:
@@ -426,21 +436,17 @@ def perform(req, ns, handles, np, own_module="__main__", history=None):
             return {"ok": True, "value": None}
         args = dec.decode(req.get("args", []))
         kwargs = {k: dec.decode(v) for k, v in req.get("kwargs", {}).items()}
-        saved = {}
         overrides = {k: dec.decode(v) for k, v in req.get("globals", {}).items()}
         version = req.get("version")
         if op == "call":
             if req["name"] not in ns:
                 return {"ok": False, "missing": req["name"]}
             fn = ns[req["name"]]
-            found = history.versions(ns, req["name"]) if version is not None and history is not None else []
-            if found and -len(found) <= version < len(found):
-                # as it worked where it was defined: 0 the current definition, 1 the one before
-                # it, ..., -1 the first; each with the helpers of its own cell. Without a
-                # history (no snapshots) this is the plain call.
-                fn, where = found[version]
-                as_defined = history.overrides(ns, req["name"], fn, where)
-                overrides = {**as_defined, **overrides}
+            # as it worked where it was defined: version 0 the current definition, 1 the one
+            # before it, ..., -1 the first; each with the helpers of its own cell. Without a
+            # history (no snapshots) this is the plain call.
+            fn, as_defined = _pick_version(ns, req["name"], version, history)
+            overrides = {**as_defined, **overrides}
         elif op == "method":
             obj = handles[req["handle"]]
             try:
@@ -449,20 +455,11 @@ def perform(req, ns, handles, np, own_module="__main__", history=None):
                 return {"ok": False, "missing": req["name"]}
         else:
             return {"ok": False, "error": {"type": "ProtocolError", "message": "unknown op %r" % (op,), "traceback": []}}
-        for k, v in overrides.items():
-            saved[k] = ns.get(k, _MISSING)
-            ns[k] = v
-        out, err = _sys_mod.stdout, _sys_mod.stderr
-        _sys_mod.stdout = _sys_mod.stderr = _SINK
+        restore = _enter(ns, overrides)
         try:
             value = fn(*args, **kwargs)
         finally:
-            _sys_mod.stdout, _sys_mod.stderr = out, err
-            for k, old in saved.items():
-                if old is _MISSING:
-                    ns.pop(k, None)
-                else:
-                    ns[k] = old
+            restore()
         return {"ok": True, "value": enc.encode(value)}
     except _TooBig as exc:
         return {"ok": False, "toobig": str(exc)}
