@@ -459,6 +459,17 @@ def secret_lines() -> set[str]:
     return lines
 
 
+def own_lines(path: Path) -> set[str]:
+    """Distinctive lines of a submission's own cells: shown in its outputs or reports they are
+    its own work, even where a line of the reference reads the same (an honest XOR)."""
+    try:
+        cells = json.loads(path.read_bytes().decode("utf-8-sig", errors="replace"))["cells"]
+        text = "\n".join("".join(c["source"]) if isinstance(c["source"], list) else str(c["source"]) for c in cells)
+    except Exception:  # noqa: BLE001 - not a notebook (the broken fixtures): nothing of its own
+        return set()
+    return {s.strip() for s in text.splitlines() if _distinctive(s)}
+
+
 HIDDEN_MARKER = ('"""dw against centred differences of ½Σ(A−Y)², A computed with the '
                  "student's own sigmoid.\"\"\"")
 
@@ -756,6 +767,9 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
         path, extra = _setup_other_submissions(tmp_path, path)
         forbidden += extra
     forbidden_in_kernel = [*forbidden, str(adv_dir), str(path.parent)]
+    # lines of rubrics/ or solutions/ the submission holds itself are its own work, not a leak
+    # (the fixtures' honest XOR reads exactly like the reference's)
+    secret = hidden_lines - own_lines(path)
 
     # -- before
     canaries = [expand(p) for p in fx.get("canary_paths", [])]
@@ -843,12 +857,12 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
         if executed.exists():
             problems += leak_problems("the stored outputs (executed notebook)",
                                       executed.read_text(encoding="utf-8", errors="replace"),
-                                      forbidden=forbidden_in_kernel, lines=hidden_lines)
+                                      forbidden=forbidden_in_kernel, lines=secret)
         if name == "symlink_to_etc_passwd":
             passwd = Path("/etc/passwd").read_text(errors="replace").splitlines()
             forbidden += ["root:x:0:0", *[ln for ln in passwd if len(ln) > 20][:5]]
         for where, text in texts.items():
-            problems += leak_problems(where, text, forbidden=forbidden, lines=hidden_lines)
+            problems += leak_problems(where, text, forbidden=forbidden, lines=secret)
 
     session_checks = checks & {"no_hidden_leak", "kernel_not_root", "env_minimal"}
     if (session_checks or name in SCRATCH_CANARIES) and status != "invalid":
@@ -880,7 +894,7 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
             text = json.dumps(value, ensure_ascii=False, default=repr)
             notes.append(f"{g}: {len(value) if hasattr(value, '__len__') else '?'} entries, {len(text)} chars")
             problems += leak_problems(f"what the notebook read ({g}, {len(text)} chars)", text,
-                                      forbidden=forbidden_in_kernel, lines=hidden_lines)
+                                      forbidden=forbidden_in_kernel, lines=secret)
             if name == "env_snooping" and isinstance(value, dict):
                 extra = sorted(k for k in value if ":" not in k and k not in allowed_env())
                 if extra:
@@ -977,6 +991,11 @@ def test_detectors_see_what_they_look_for(hidden_lines: set[str], tmp_path: Path
     assert leak_problems("x", hidden_src, forbidden=[], lines=hidden_lines)
     assert leak_problems("x", f"opened {ROOT}/grader/api.py", forbidden=[str(ROOT)], lines=set())
     assert not leak_problems("x", "def AND(x1, x2): return 0", forbidden=[str(ROOT), SECRET], lines=hidden_lines)
+    # a submission's own lines are not counted, and only those: the hidden tests' still are
+    own = own_lines(ADVERSARIAL / "env_snooping.ipynb")
+    assert "return AND(NAND(x1, x2), OR(x1, x2))" in own and not own & {HIDDEN_MARKER}
+    assert leak_problems("x", hidden_src, forbidden=[], lines=hidden_lines - own)
+    assert own_lines(ADVERSARIAL / "binary_garbage.ipynb") == set()
     # the repository's paths: all of it, or all but a virtualenv inside it (whose paths are no leak)
     repo = tmp_path / "checkout"
     for entry in ("rubrics", "solutions", "tests", "out", ".v", ".venv/lib/python3.11/site-packages"):
