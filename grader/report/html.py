@@ -37,7 +37,10 @@ def _student_view(result: dict[str, Any]) -> dict[str, Any]:
         tests.append(test)
     r["tests"] = tests
     r["reason"] = clean_text(r.get("reason", ""), limit=2000)
-    r["cells"] = [dict(c, error=clean_text(c.get("error", ""), limit=1000)) for c in result.get("cells", [])]
+    r["cells"] = [dict(c, error=clean_text(c.get("error", ""), limit=1000),
+                       slip_title=clean_text(c.get("slip_title", ""), limit=300), hint=clean_text(c.get("hint", ""), limit=500))
+                  for c in result.get("cells", [])]
+    r["notes"] = [clean_text(n, limit=500) for n in result.get("notes", []) if isinstance(n, str)]
     return r
 
 

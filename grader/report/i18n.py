@@ -13,6 +13,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "hidden_note": {"ko": "숨겨진 테스트: 이름과 결과만 표시됩니다", "en": "hidden test: name and verdict only"},
     "cells": {"ko": "실행 중 문제가 생긴 셀", "en": "Cells that failed while running"},
     "cell": {"ko": "셀", "en": "cell"},
+    "handout_code": {"ko": "과제에 주어진 코드 때문 (감점 없음)", "en": "the handout's own code (not counted against you)"},
+    "notes": {"ko": "참고", "en": "Notes"},
     "passed": {"ko": "통과", "en": "passed"},
     "failed": {"ko": "실패", "en": "failed"},
     "error": {"ko": "오류", "en": "error"},

@@ -23,6 +23,8 @@ def print_result(result: dict[str, Any], *, lang: str = "ko", console: Console |
     con.print(Text(f"{result['submission']}  {t(result['status'], lang)}", style="bold"))
     if result.get("reason"):
         con.print(Text(clean_text(result["reason"], limit=500), style="yellow"))
+    for note in result.get("notes", [])[:5]:
+        con.print(Text(f"{t('notes', lang)}: {clean_text(note, limit=300)}", style="dim"))
     table = Table(show_header=True, header_style="bold")
     table.add_column(t("task", lang))
     table.add_column(t("score", lang), justify="right")

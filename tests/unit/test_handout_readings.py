@@ -227,3 +227,28 @@ def test_the_runner_reports_a_task_scoped_reading_as_failed_with_full_test_credi
     out = run_one(rb, item, student=student, reference=api.reference_for(rb))
     assert out["status"] == "failed" and out["fraction"] == 1.0 and out["task_credit"] == 0.5
     assert "half" in out["message"] or "50%" in out["message"]
+
+
+def test_reports_show_the_handouts_own_failures_apart_and_the_notes():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from grader.report.html import render
+    from grader.report.terminal import print_result
+
+    result = {
+        "submission": "kim/week3.ipynb", "student": "kim", "status": "graded", "reason": "", "score": 88.0,
+        "max_score": 100.0, "assignment": "week3_nn_basic", "rubric_version": "x", "sandbox": "forkserver",
+        "tasks": [{"name": "training", "title": "training", "score": 0.0, "max_score": 12.0}], "tests": [],
+        "cells": [{"index": 23, "status": "error", "error": "NameError: name 'dw' is not defined", "origin": "handout",
+                   "slip": "gradient_never_kept", "slip_title": "dw and db were never computed",
+                   "hint": "Keep the result: dw, db = backpropagation(Y, A, Z)."}],
+        "notes": ["np.int was used <b>", "cell 23 failed because of the handout's own code"],
+    }
+    html = render(result, lang="en")
+    assert "the handout&#39;s own code (not counted against you): dw and db were never computed" in html
+    assert "np.int was used &lt;b&gt;" in html and "<b>" not in html.split("<body", 1)[1].split("Notes", 1)[1]
+    out = StringIO()
+    print_result(result, lang="en", console=Console(file=out, width=200))
+    assert "Notes: np.int was used" in out.getvalue()
