@@ -205,10 +205,26 @@ def pick(reference: Any, name: str, raw: Any, part: str) -> Any:
     return None if got is _NOT_RETURNED else got
 
 
-def _variant_credit(vspec: Any) -> float:
-    task_name = _current().task
-    credits = getattr(vspec, "credits", None) or {}
-    return float(credits.get(task_name, vspec.credit))
+def _settings(spec: dict[str, Any], part: str | None, rtol: float | None, atol: float | None,
+              shape: str | None) -> tuple[float, float, str]:
+    """The tolerances and shape rule a check uses: its own, else ``[returns.NAME]``'s, else the
+    rubric's ``[tolerance]``."""
+    c = _current()
+    return (c.rtol if rtol is None else rtol, c.atol if atol is None else atol,
+            shape or spec.get("shapes", {}).get(part or "", spec.get("shape") or c.shape))
+
+
+def _alternatives(reference: Any, name: str, produce: Callable[[Any], Any]) -> list[tuple[Any, Callable[[], Any]]]:
+    """``(variant, what it answers)`` for the variants about ``name``; when the reference
+    records (``grader generate``), every variant is asked now, matched or not."""
+    alts = [(vspec, (lambda ns=ns: produce(ns))) for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)]
+    if getattr(reference, "eager", False):
+        for _vspec, answer in alts:
+            try:
+                answer()
+            except Exception:  # noqa: BLE001 - a variant that does not apply
+                pass
+    return alts
 
 
 @dataclass
@@ -251,7 +267,7 @@ def _verdict(name: str, part: str | None, call_text: str, got_raw: Any, want_raw
             continue
         if alt is _NOT_RETURNED or compare(got, alt, rtol=rtol, atol=atol, shape=shape) is not None:
             continue
-        credit = 1.0 if vspec.kind == "accepted" else _variant_credit(vspec)
+        credit = 1.0 if vspec.kind == "accepted" else vspec.credit_in(_current().task)
         v = _Verdict(2 if credit >= 1.0 else 1 if credit > 0 else 0, got, credit, vspec)
         if credit < 1.0:
             v.failure = Failed(f"{label}: matches the known mistake '{vspec.title}'; {m.message}", m, got=got,
@@ -400,51 +416,35 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
     Returns the student's (unpacked) value when it is accepted."""
     from grader.errors import StudentError
 
-    c = _current()
     call_text = _describe_call(name, args, with_globals)
     spec = getattr(reference, "returns", {}).get(name, {})
-    rtol = c.rtol if rtol is None else rtol
-    atol = c.atol if atol is None else atol
-    shape_given = shape
-    shape = shape or spec.get("shapes", {}).get(part or "", spec.get("shape") or c.shape)
     want_raw = reference.call(name, *args, with_globals=with_globals)
-    alts = [
-        (vspec, (lambda ns=ns: ns.call(name, *args, with_globals=with_globals)))
-        for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)
-    ]
-    if getattr(reference, "eager", False):  # `grader generate` records every alternative's reply
-        for _vspec, produce in alts:
-            try:
-                produce()
-            except Exception:  # noqa: BLE001 - a variant that does not apply
-                pass
-    if instead and part:
-        by_arity = spec.get("by_arity", {})
-        try:
-            raw = student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals,
-                               **({"version": -1} if definition == "first" else {}))
-        except StudentError:
-            raw = None
-        if isinstance(raw, (tuple, list)) and len(raw) in by_arity and part not in by_arity[len(raw)]:
-            note(f"{name} returns ({', '.join(by_arity[len(raw)])}), without {part}: {instead} is judged in its place")
-            part = instead
-            shape = shape_given or spec.get("shapes", {}).get(part, spec.get("shape") or c.shape)
-    cache: dict[int, Any] = {}
-    best: _Verdict | None = None
-    first_error: StudentError | None = None
+    alts = _alternatives(reference, name, lambda ns: ns.call(name, *args, with_globals=with_globals))
     version = -1 if definition == "first" else None
+    got_raw: Any = None
+    first_error: StudentError | None = None
     try:
         got_raw = student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals,
                                **({"version": version} if version is not None else {}))
-        best = _verdict(name, part, call_text, got_raw, want_raw, alts, spec, rtol, atol, shape, cache)
     except StudentError as exc:
         first_error = exc
-    except Failed as exc:  # an unexpected return form
-        best = _Verdict(0, failure=exc)
+    by_arity = spec.get("by_arity", {})
+    if (instead and part and first_error is None and isinstance(got_raw, (tuple, list)) and len(got_raw) in by_arity
+            and part not in by_arity[len(got_raw)]):
+        note(f"{name} returns ({', '.join(by_arity[len(got_raw)])}), without {part}: {instead} is judged in its place")
+        part = instead
+    rtol_, atol_, shape_ = _settings(spec, part, rtol, atol, shape)
+    cache: dict[int, Any] = {}
+    best: _Verdict | None = None
+    if first_error is None:
+        try:
+            best = _verdict(name, part, call_text, got_raw, want_raw, alts, spec, rtol_, atol_, shape_, cache)
+        except Failed as exc:  # an unexpected return form
+            best = _Verdict(0, failure=exc)
     if best is None or best.rank < 3:
         for how, attempt in _attempts(student, name, args, spec, with_globals, forms or [], version):
             try:
-                v = _verdict(name, part, call_text, attempt(), want_raw, alts, spec, rtol, atol, shape, cache)
+                v = _verdict(name, part, call_text, attempt(), want_raw, alts, spec, rtol_, atol_, shape_, cache)
             except (StudentError, Failed):
                 continue
             if v.rank > 0 and v.better_than(best):
@@ -465,32 +465,19 @@ def judge_value(reference: Any, name: str, got: Any, want: Any,
     with the student's functions) against ``want`` and the values the same computation gives
     with the rubric's variants (``[(VariantSpec, value or a function computing it)]``, asked
     only when ``got`` is not ``want``)."""
-    c = _current()
-    rtol = c.rtol if rtol is None else rtol
-    atol = c.atol if atol is None else atol
-    shape = shape or c.shape
+    rtol_, atol_, shape_ = _settings({}, None, rtol, atol, shape)
     alts = [(vspec, value if callable(value) else (lambda value=value: value)) for vspec, value in alternatives]
-    v = _verdict(what or name, None, what, got, want, alts, {}, rtol, atol, shape, {})
+    v = _verdict(what or name, None, what, got, want, alts, {}, rtol_, atol_, shape_, {})
     return _conclude(v, what or name, None)
 
 
 def expect_global(student: Any, reference: Any, name: str, *, part: str | None = None,
                   rtol: float | None = None, atol: float | None = None, shape: str | None = None) -> Any:
     """Judge the global ``name`` left by the notebook (e.g. trained weights)."""
-    c = _current()
     got_raw = student.get(name)
     want_raw = reference.get(name)
     spec = getattr(reference, "returns", {}).get(name, {})
-    rtol = c.rtol if rtol is None else rtol
-    atol = c.atol if atol is None else atol
-    shape = shape or spec.get("shapes", {}).get(part or "", spec.get("shape") or c.shape)
-    alts = [(vspec, (lambda ns=ns: ns.get(name))) for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)]
-    if getattr(reference, "eager", False):
-        for _vspec, produce in alts:
-            try:
-                produce()
-            except Exception:  # noqa: BLE001
-                pass
+    alts = _alternatives(reference, name, lambda ns: ns.get(name))
     v = _verdict(name, part, f"the global {name} after the notebook ran", got_raw, want_raw, alts, spec,
-                 rtol, atol, shape, {})
+                 *_settings(spec, part, rtol, atol, shape), {})
     return _conclude(v, name, part)

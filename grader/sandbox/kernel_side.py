@@ -323,7 +323,8 @@ def _descend(req, ns, dec, enc, np, history):
     for name in (act_name, grad_name):
         if name not in ns:
             return {"ok": False, "missing": name}
-    X = np.asarray(dec.decode(req["X"]), dtype=float)
+    X_given = dec.decode(req["X"])
+    X = np.asarray(X_given, dtype=float)
     Y = dec.decode(req["Y"])
     W = np.asarray(dec.decode(req["W"]), dtype=float)
     b = float(req["b"])
@@ -331,14 +332,14 @@ def _descend(req, ns, dec, enc, np, history):
     i_dw, i_db = int(req["dw"]), int(req["db"])
     act, act_globals = _pick_version(ns, act_name, req.get("activation_version"), history)
     grad, grad_globals = _pick_version(ns, grad_name, req.get("gradient_version"), history)
-    overrides = {**act_globals, **grad_globals, "X": dec.decode(req["X"])}
+    overrides = {**act_globals, **grad_globals, "X": X_given}
     restore = _enter(ns, overrides)
     A = None
     try:
         for _step in range(int(req["steps"])):
             Z = X.dot(W) + b
             A = np.asarray(act(Z), dtype=float).reshape(Z.shape[0], 1)
-            vals = {"Y": Y, "A": A.ravel() if flat else A, "Z": Z.ravel() if flat else Z, "X": overrides["X"]}
+            vals = {"Y": Y, "A": A.ravel() if flat else A, "Z": Z.ravel() if flat else Z, "X": X_given}
             res = grad(*[vals[k] for k in order])
             dw = np.asarray(res[i_dw], dtype=float)
             db = np.asarray(res[i_db], dtype=float)

@@ -172,8 +172,7 @@ class KernelSession:
         self.direct = False  # probe answers grader_request messages directly
         self.line: socket.socket | None = None  # the probe's direct line (kernel_side.Probe.connect)
         self.line_losses = 0
-        self.ok_cells: list[str] = []
-        self.ok_indices: list[int] = []
+        self.ok_cells: list[tuple[int, str]] = []  # (index, source) of the cells that ran, for replay
         self.snapshots = True  # the kernel keeps what each global name held after each cell
         self.restarts = 0
         self.dead_for_good = ""
@@ -591,8 +590,7 @@ class KernelSession:
                 report.cells.append(CellReport(index, "error", f"{ename}: {evalue}".rstrip(": ")))
             else:
                 report.cells.append(CellReport(index, "ok"))
-                self.ok_cells.append(str(cell.source))
-                self.ok_indices.append(index)
+                self.ok_cells.append((index, str(cell.source)))
             self._snapshot(index)
         self.executing = False
         try:
@@ -683,7 +681,7 @@ class KernelSession:
                     self.dead_for_good = f"the kernel could not be restarted ({type(exc).__name__}: {str(exc)[:200]})"
                     return
                 self.events.append(f"a restart failed ({type(exc).__name__}); retried")
-        for source, index in zip(self.ok_cells, self.ok_indices):
+        for index, source in self.ok_cells:
             try:
                 self._run_code(source, timeout=self.limits.cell_timeout)
                 self._snapshot(index)
