@@ -2,7 +2,8 @@
 
     python benchmarks/compare_results.py BEFORE_OUT AFTER_OUT
 
-Prints every submission whose result.json differs (the differing keys, with both values) and
+Prints every submission whose result.json differs (timings and the random names of scratch
+folders aside) (the differing keys, with both values) and
 exits 1 when any does. Used to show that a refactor changed only the structure: grade the
 fixtures before and after, then compare.
 """
@@ -10,11 +11,14 @@ fixtures before and after, then compare.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 IGNORED = {"timings"}
+# a sandbox's scratch folder gets a random name per run (tempfile.mkdtemp)
+SCRATCH = re.compile(r"/tmp/grader-[A-Za-z0-9_]{8}")
 
 
 def _walk(a: Any, b: Any, where: str, out: list[str]) -> None:
@@ -31,6 +35,8 @@ def _walk(a: Any, b: Any, where: str, out: list[str]) -> None:
             out.append(f"{where}: {len(a)} items before, {len(b)} after")
         for i, (x, y) in enumerate(zip(a, b)):
             _walk(x, y, f"{where}[{i}]", out)
+    elif isinstance(a, str) and isinstance(b, str) and SCRATCH.sub("/tmp/grader-*", a) == SCRATCH.sub("/tmp/grader-*", b):
+        return
     elif a != b:
         out.append(f"{where}: {str(a)[:160]!r} -> {str(b)[:160]!r}")
 
