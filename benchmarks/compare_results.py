@@ -18,7 +18,7 @@ from typing import Any
 
 IGNORED = {"timings"}
 # a sandbox's scratch folder gets a random name per run (tempfile.mkdtemp)
-SCRATCH = re.compile(r"/tmp/grader-[A-Za-z0-9_]{8}")
+SCRATCH = re.compile(r"/tmp/grader-[A-Za-z0-9_-]+")
 
 
 def _walk(a: Any, b: Any, where: str, out: list[str]) -> None:
