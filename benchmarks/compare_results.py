@@ -37,7 +37,7 @@ def _walk(a: Any, b: Any, where: str, out: list[str]) -> None:
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             out.append(f"{where}: {len(a)} items before, {len(b)} after")
-        for i, (x, y) in enumerate(zip(a, b, strict=False))  # lengths compared just above:
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):  # lengths compared just above
             _walk(x, y, f"{where}[{i}]", out)
     elif a != b and not (isinstance(a, str) and isinstance(b, str) and _unscratched(a) == _unscratched(b)):
         out.append(f"{where}: {str(a)[:160]!r} -> {str(b)[:160]!r}")
