@@ -2,10 +2,28 @@
 
 Nothing outside this package imports jupyter_client, nbclient or zmq (a test checks it).
 What leaves it is plain data: decoded values, cell reports, timings.
+
+Importing this package, or its codec, loads no kernel machinery: the session's names are
+imported on first use (PEP 562), so the pure parts of the grader (checks, namespaces) can use
+the codec's plain-data types without loading zmq. tests/unit/test_architecture.py checks it.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from grader.sandbox.codec import HandleRef, Opaque
 from grader.sandbox.launch import detect_mechanism
-from grader.sandbox.session import CellReport, ExecutionReport, KernelSession
+
+if TYPE_CHECKING:
+    from grader.sandbox.session import CellReport, ExecutionReport, KernelSession
 
 __all__ = ["CellReport", "ExecutionReport", "HandleRef", "KernelSession", "Opaque", "detect_mechanism"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("CellReport", "ExecutionReport", "KernelSession"):
+        from grader.sandbox import session  # zmq and jupyter_client load here, when a kernel is wanted
+
+        return getattr(session, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
