@@ -13,14 +13,22 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from grader.config import Limits, parse_limit_args
 from grader.errors import GraderError, UsageError
+from grader.report.i18n import CONSOLE_LANG, t
+
+if TYPE_CHECKING:
+    from grader.rubric import Rubric
 
 EXAMPLES = {
-    "check": "grader check week3.ipynb\n  grader check week3.ipynb --html report.html --json result.json\n  grader check --ci week3.ipynb --junit junit.xml --summary summary.md",
-    "grade": "grader grade submissions/ --out out/\n  grader grade submissions/ --out out/ -j 2 --roster roster.csv\n  grader grade submissions/ --out out/ --dask tcp://scheduler:8786",
+    "check": "grader check week3.ipynb\n"
+             "  grader check week3.ipynb --html report.html --json result.json\n"
+             "  grader check --ci week3.ipynb --junit junit.xml --summary summary.md",
+    "grade": "grader grade submissions/ --out out/\n"
+             "  grader grade submissions/ --out out/ -j 2 --roster roster.csv\n"
+             "  grader grade submissions/ --out out/ --dask tcp://scheduler:8786",
     "export": "grader export out/ --format csv\n  grader export out/ --format gradescope --to gradescope/",
     "generate": "grader generate week3_nn_basic",
     "validate": "grader validate week3_nn_basic",
@@ -40,7 +48,8 @@ exit status:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--assignment", help="assignment id (default: the only one in rubrics/ or assignments/)")
-    p.add_argument("--rubric", type=Path, help="rubric folder (rubrics/<a> or assignments/<a>) instead of looking it up")
+    p.add_argument("--rubric", type=Path,
+                   help="rubric folder (rubrics/<a> or assignments/<a>) instead of looking it up")
     p.add_argument("--sandbox", choices=["auto", "forkserver", "bwrap", "rlimits"], default="auto",
                    help="isolation: auto (warm kernels from a fork server as root, else bubblewrap, else resource "
                         "limits only), forkserver, bwrap, rlimits")
@@ -51,7 +60,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grader",
-        description="Sandboxed grader for the week-3 neural-network notebooks (gates, activations, forward, backprop, perceptron).",
+        description="Sandboxed grader for the week-3 neural-network notebooks "
+                    "(gates, activations, forward, backprop, perceptron).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  " + "\n  ".join(v.split("\n")[0] for v in EXAMPLES.values()),
     )
@@ -72,10 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("grade", help="grade every notebook under folders into an output folder", formatter_class=fmt,
-                       description="Grade a class: per-student JSON and HTML, an SQLite gradebook and grades_<assignment>.csv in OUT. "
-                                   "Reruns skip submissions already graded with the same content and rubric version.",
+                       description="Grade a class: per-student JSON and HTML, an SQLite gradebook and "
+                                   "grades_<assignment>.csv in OUT. Reruns skip submissions already graded with the "
+                                   "same content and rubric version.",
                        epilog="examples:\n  " + EXAMPLES["grade"] + "\n\n" + GRADE_EXIT + "\n\n" + limits_help)
-    p.add_argument("submissions", type=Path, nargs="+", help="folders (one sub-folder or file per student) or .ipynb files")
+    p.add_argument("submissions", type=Path, nargs="+",
+                   help="folders (one sub-folder or file per student) or .ipynb files")
     p.add_argument("--out", type=Path, required=True, help="output folder (created; holds gradebook.sqlite)")
     p.add_argument("-j", "--jobs", type=int, default=None,
                    help="parallel workers (default: number of cores); each also boots its next kernel beside the "
@@ -93,18 +105,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", type=Path, help="where to write (default: inside the output folder)")
     p.add_argument("--assignment", help="only this assignment")
 
-    p = sub.add_parser("generate", help="write the student notebook, public tests and expected values", formatter_class=fmt,
-                       description="Write assignments/ASSIGNMENT/ from solutions/ and rubrics/: the notebook with solution "
-                                   "regions blanked, the public tests and their expected values. Hidden tests stay in rubrics/.",
+    p = sub.add_parser("generate", help="write the student notebook, public tests and expected values",
+                       formatter_class=fmt,
+                       description="Write assignments/ASSIGNMENT/ from solutions/ and rubrics/: the notebook with "
+                                   "solution regions blanked, the public tests and their expected values. Hidden "
+                                   "tests stay in rubrics/.",
                        epilog="examples:\n  " + EXAMPLES["generate"])
     p.add_argument("assignment", help="assignment id, a folder name under rubrics/")
 
-    p = sub.add_parser("validate", help="prove the rubric: reference 100, blank 0, the corpus within a point of its TA scores",
+    p = sub.add_parser("validate",
+                       help="prove the rubric: reference 100, blank 0, the corpus within a point of its TA scores",
                        formatter_class=fmt,
-                       description="Grade the reference (full marks), the generated blank (0) and every notebook of the "
-                                   "rubric's corpus (its fixtures folder's MANIFEST.toml), each within 1 point of the "
-                                   "ta_score a TA wrote there by hand; exit 1 if any is off. Scores are never written "
-                                   "back: a TA's judgement is not a measurement.",
+                       description="Grade the reference (full marks), the generated blank (0) and every notebook of "
+                                   "the rubric's corpus (its fixtures folder's MANIFEST.toml), each within 1 point of "
+                                   "the ta_score a TA wrote there by hand; exit 1 if any is off. Scores are never "
+                                   "written back: a TA's judgement is not a measurement.",
                        epilog="examples:\n  " + EXAMPLES["validate"])
     p.add_argument("assignment", help="assignment id, a folder name under rubrics/")
     p.add_argument("--sandbox", choices=["auto", "forkserver", "bwrap", "rlimits"], default="auto",
@@ -122,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(COMMANDS[args.command](args))
     except GraderError as exc:
-        print(f"grader: error: {exc}", file=sys.stderr)
+        print(t("cli_error", CONSOLE_LANG, message=exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("grader: interrupted", file=sys.stderr)
+        print(t("cli_interrupted", CONSOLE_LANG), file=sys.stderr)
         return 130
 
 
@@ -134,10 +149,10 @@ def _warn_sandbox(choice: str) -> None:
 
     mechanism, note = detect_mechanism(choice)
     if mechanism == "rlimits" and note:
-        print(f"grader: warning: {note}; grading with resource limits only", file=sys.stderr)
+        print(t("cli_warning", CONSOLE_LANG, message=t("cli_rlimits_only", CONSOLE_LANG, note=note)), file=sys.stderr)
 
 
-def _limits(args: argparse.Namespace, rubric: Any) -> Limits:
+def _limits(args: argparse.Namespace, rubric: Rubric) -> Limits:
     over = parse_limit_args(args.limit)
     return rubric.limits.override(over, source="command line") if over else rubric.limits
 
@@ -149,11 +164,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from grader.report import exports, html, terminal
 
     if not args.notebook.is_file():
-        raise UsageError(f"{args.notebook} not found; pass the path of your .ipynb file")
+        raise UsageError(t("cli_notebook_missing", CONSOLE_LANG, path=args.notebook))
     try:
         load(args.notebook)
     except NotebookError as exc:
-        print(f"grader: {exc}", file=sys.stderr)
+        print(t("cli_problem", CONSOLE_LANG, message=exc), file=sys.stderr)
         return 2
     sandbox = args.sandbox
     if sandbox == "auto":
@@ -168,21 +183,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     assignment = args.assignment or (None if args.rubric else api.guess_assignment(args.notebook))
     rb = api.load_rubric(assignment=assignment, rubric=args.rubric, public=True)
     rb.items = [i for i in rb.items if i.visibility == "public"]
-    result = api.grade_notebook(args.notebook, rb, submission=args.notebook.name, sandbox=sandbox, limits=_limits(args, rb))
+    result = api.grade_notebook(args.notebook, rb, submission=args.notebook.name, sandbox=sandbox,
+                                limits=_limits(args, rb))
     lang = args.lang or rb.language
     terminal.print_result(result, lang=lang)
     if args.json:
         args.json.write_text(api.result_json(result), encoding="utf-8")
     if args.html:
         html.write(result, args.html, lang=lang, public_only=True)
-        print(f"HTML: {args.html}")
+        print(t("cli_html_written", lang, path=args.html))
     if args.junit:
         exports.write_junit([result], args.junit)
     if args.summary:
         exports.write_markdown_summary(result, args.summary, lang=lang)
     if args.ci:
         return 0 if result["score"] >= rb.pass_mark else 1
-    return 0 if all(t["status"] == "passed" for t in result["tests"]) else 1
+    return 0 if all(test["status"] == "passed" for test in result["tests"]) else 1
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -190,7 +206,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from grader.report import terminal
 
     if args.jobs is not None and args.jobs < 1:
-        raise UsageError("-j must be at least 1")
+        raise UsageError(t("cli_jobs_at_least_1", CONSOLE_LANG))
     _warn_sandbox(args.sandbox)
     if args.assignment or args.rubric:
         rubrics = [api.load_rubric(assignment=args.assignment, rubric=args.rubric)]
@@ -215,8 +231,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if summary.interrupted:
             return 130
         if summary.without_result:
-            print(f"grader: error: {summary.without_result} {rb.assignment} submission(s) got no result; "
-                  "rerun the same command to grade them", file=sys.stderr)
+            print(t("cli_error", CONSOLE_LANG, message=t("cli_no_result", CONSOLE_LANG, count=summary.without_result,
+                                                         assignment=rb.assignment)), file=sys.stderr)
             without_result += summary.without_result
     return 1 if without_result else 0
 
@@ -227,16 +243,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     db = args.out / "gradebook.sqlite"
     if not db.is_file():
-        raise UsageError(f"{db} not found; run `grader grade SUBMISSIONS --out {args.out}` first")
+        raise UsageError(t("cli_no_gradebook", CONSOLE_LANG, path=db, out=args.out))
     with Gradebook(db) as gb:
         results = gb.results(assignment=args.assignment)
         if args.format == "csv":
-            paths = exports.write_csv(results, args.to or args.out / (f"grades_{args.assignment}.csv" if args.assignment else "grades.csv"))
+            name = f"grades_{args.assignment}.csv" if args.assignment else "grades.csv"
+            paths = exports.write_csv(results, args.to or args.out / name)
         elif args.format == "gradescope":
             paths = exports.write_gradescope(results, args.to or args.out / "gradescope")
         else:
             paths = exports.write_junit(results, args.to or args.out / "junit.xml")
-    print(f"wrote {len(paths)} file(s): {paths[0].parent if len(paths) > 1 else paths[0]}" if paths else "nothing to export")
+    if paths:
+        where = paths[0].parent if len(paths) > 1 else paths[0]
+        print(t("cli_wrote_files", CONSOLE_LANG, count=len(paths), where=where))
+    else:
+        print(t("cli_nothing_to_export", CONSOLE_LANG))
     return 0
 
 
@@ -245,7 +266,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     written = authoring.generate(args.assignment)
     for p in written:
-        print(f"wrote {p}")
+        print(t("cli_wrote", CONSOLE_LANG, path=p))
     return 0
 
 
@@ -257,7 +278,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report["ok"] else 1
 
 
-COMMANDS = {"check": cmd_check, "grade": cmd_grade, "export": cmd_export, "generate": cmd_generate, "validate": cmd_validate}
+COMMANDS = {
+    "check": cmd_check, "grade": cmd_grade, "export": cmd_export, "generate": cmd_generate, "validate": cmd_validate,
+}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

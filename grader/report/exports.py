@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from grader.report.i18n import t
+
 __all__ = [
     "MAX_MESSAGE",
     "clean_text",
@@ -55,12 +57,12 @@ _WINDOWS_RESERVED = {
 # -- shared helpers --------------------------------------------------------------------
 
 
-def clean_text(text: object, *, limit: int | None = None) -> str:
+def clean_text(text: object, *, limit: int | None = None, lang: str = "en") -> str:
     """Student text made safe to embed: no ANSI codes, no XML-illegal characters, capped."""
     s = "" if text is None else str(text)
     s = _NOT_XML.sub("", _ANSI.sub("", s))
     if limit is not None and len(s) > limit:
-        s = s[:limit].rstrip() + f"\n… ({len(s) - limit} more characters)"
+        s = s[:limit].rstrip() + "\n" + t("more_characters", lang, count=len(s) - limit)
     return s
 
 
@@ -79,6 +81,10 @@ def _atomic_write(
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def _write_text(path: Path, text: str) -> Path:
+    return _atomic_write(path, lambda handle: handle.write(text))
 
 
 def _number(value: Any) -> float:
@@ -117,17 +123,20 @@ def _diagnosis_text(diagnosis: Any) -> str:
     return str(diagnosis)
 
 
-def _test_output(test: Mapping[str, Any]) -> str:
-    """What a student may read about one test: the verdict only if it is hidden."""
+def _test_output(test: Mapping[str, Any], lang: str = "en") -> str:
+    """What a student may read about one test: the verdict only if it is hidden.
+
+    The status stays a code (``failed``, ``timeout``): Gradescope and JUnit readers match on it.
+    """
     status = str(test.get("status", ""))
     if _is_hidden(test):
-        return "" if status == "passed" else f"hidden test: {status}"
+        return "" if status == "passed" else t("hidden_test_status", lang, status=status)
     parts = [str(test.get("message") or "")]
     parts += [_diagnosis_text(d) for d in test.get("diagnoses") or []]
     text = "\n".join(p for p in parts if p)
     if status in ("error", "timeout") and not text.startswith(status):
         text = f"{status}: {text}" if text else status
-    return clean_text(text, limit=MAX_MESSAGE)
+    return clean_text(text, limit=MAX_MESSAGE, lang=lang)
 
 
 # -- CSV -------------------------------------------------------------------------------
@@ -160,7 +169,7 @@ def write_csv(
         writer = csv.writer(handle)
         writer.writerow([*header, *tasks])
         for result in rows:
-            by_task = {str(t.get("name", "")): t.get("score") for t in result.get("tasks") or []}
+            by_task = {str(task.get("name", "")): task.get("score") for task in result.get("tasks") or []}
             passed = result.get("passed")
             writer.writerow([
                 _csv_text(result.get("student", "")),
@@ -191,7 +200,7 @@ def gradescope_result(result: Result, *, visibility: str = "visible") -> dict[st
         lines.append(f"{status}: {reason}" if reason else str(status))
     for cell in result.get("cells") or []:
         if cell.get("error"):
-            lines.append(f"cell {cell.get('index')}: {cell['error']}")
+            lines.append(t("cell_error", "en", index=cell.get("index"), error=cell["error"]))
     tests = []
     for test in result.get("tests") or []:
         entry: dict[str, Any] = {
@@ -244,7 +253,7 @@ def write_gradescope(
         used.add(name.casefold())
         text = json.dumps(gradescope_result(result, visibility=visibility),
                           ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-        written.append(_atomic_write(root / name / "results.json", lambda h: h.write(text)))
+        written.append(_write_text(root / name / "results.json", text))
     return written
 
 
@@ -321,22 +330,6 @@ def write_junit(results: Iterable[Result], path: PathLike) -> list[Path]:
 
 # -- Markdown --------------------------------------------------------------------------
 
-_LABELS = {
-    "ko": {
-        "passed": "통과", "failed": "미통과", "pass_mark": "통과 기준", "status": "상태",
-        "task": "과제", "score": "점수", "max": "만점", "failed_tests": "실패한 공개 테스트",
-        "hidden_failed": "비공개 테스트 {total}개 중 {failed}개 실패 (이름과 결과만 공개)",
-        "cells": "오류가 난 셀", "cell": "셀", "all_passed": "모든 공개 테스트를 통과했습니다.",
-    },
-    "en": {
-        "passed": "passed", "failed": "not passed", "pass_mark": "pass mark", "status": "status",
-        "task": "Task", "score": "Score", "max": "Max", "failed_tests": "Failed public tests",
-        "hidden_failed": "Hidden tests: {failed} of {total} failed (name and verdict only)",
-        "cells": "Cells with errors", "cell": "cell", "all_passed": "All public tests passed.",
-    },
-}
-
-
 def _md_inline(text: object) -> str:
     """Plain text for a Markdown table cell or list item: HTML and Markdown escaped."""
     s = clean_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -350,27 +343,31 @@ def _md_code(text: str, indent: str = "") -> str:
     return f"{indent}{fence}text\n{body}\n{indent}{fence}"
 
 
+def _status_word(status: object, lang: str) -> str:
+    """A status code in the reader's words (an unknown code as it is), Markdown-escaped."""
+    return _md_inline(t(status, lang) if isinstance(status, str) else status)
+
+
 def write_markdown_summary(result: Result, path: PathLike, *, lang: str = "ko") -> list[Path]:
     """A short Markdown summary of one submission, e.g. for ``$GITHUB_STEP_SUMMARY``."""
-    t = _LABELS.get(lang, _LABELS["en"])
     passed = result.get("passed")
     mark = "✅" if passed else "❌"
-    verdict = t["passed"] if passed else t["failed"]
+    verdict = t("verdict_passed" if passed else "verdict_not_passed", lang)
     lines = [
         f"## {mark} {_md_inline(result.get('student', ''))} — "
         f"{_md_inline(result.get('assignment', ''))}: "
         f"{_fmt(result.get('score'))} / {_fmt(result.get('max_score'))} ({verdict}, "
-        f"{t['pass_mark']} {_fmt(result.get('pass_mark'))})",
+        f"{t('pass_mark', lang)} {_fmt(result.get('pass_mark'))})",
         "",
         _md_inline(result.get("submission", "")),
         "",
     ]
     if result.get("status") != "graded":
-        lines += [f"**{t['status']}:** {_md_inline(result.get('status', ''))} — "
+        lines += [f"**{t('status', lang)}:** {_status_word(result.get('status'), lang)} — "
                   f"{_md_inline(result.get('reason', ''))}", ""]
     tasks = result.get("tasks") or []
     if tasks:
-        lines += [f"| {t['task']} | {t['score']} | {t['max']} |", "|---|---:|---:|"]
+        lines += [f"| {t('task', lang)} | {t('score', lang)} | {t('max', lang)} |", "|---|---:|---:|"]
         for task in tasks:
             title = task.get("title") or task.get("name", "")
             lines.append(f"| {_md_inline(title)} | {_fmt(task.get('score'))} | "
@@ -379,29 +376,29 @@ def write_markdown_summary(result: Result, path: PathLike, *, lang: str = "ko") 
     tests = result.get("tests") or []
     failed_public = [x for x in tests if not _is_hidden(x) and x.get("status") != "passed"]
     if failed_public:
-        lines += [f"### {t['failed_tests']} ({len(failed_public)})", ""]
+        lines += [f"### {t('failed_public_tests', lang)} ({len(failed_public)})", ""]
         for test in failed_public:
             lines.append(f"- **{_md_inline(test.get('name', ''))}** "
-                         f"({_md_inline(test.get('task', ''))}): {_md_inline(test.get('status'))}")
-            output = _test_output(test)
+                         f"({_md_inline(test.get('task', ''))}): {_status_word(test.get('status'), lang)}")
+            output = _test_output(test, lang)
             if output:
                 lines += ["", _md_code(output, indent="  "), ""]
         if lines[-1]:
             lines.append("")
     elif tests:
-        lines += [t["all_passed"], ""]
+        lines += [t("all_public_passed", lang), ""]
     hidden = [x for x in tests if _is_hidden(x)]
     hidden_failed = [x for x in hidden if x.get("status") != "passed"]
     if hidden_failed:
-        names = ", ".join(f"{_md_inline(x.get('name', ''))} ({_md_inline(x.get('status'))})"
+        names = ", ".join(f"{_md_inline(x.get('name', ''))} ({_status_word(x.get('status'), lang)})"
                           for x in hidden_failed)
-        summary = t["hidden_failed"].format(failed=len(hidden_failed), total=len(hidden))
+        summary = t("hidden_failed", lang, failed=len(hidden_failed), total=len(hidden))
         lines += [f"{summary}: {names}", ""]
     cells = [c for c in result.get("cells") or [] if c.get("error")]
     if cells:
-        lines += [f"### {t['cells']}", ""]
-        lines += [f"- {t['cell']} {_md_inline(c.get('index'))}: "
-                  f"{_md_inline(clean_text(c['error'], limit=300))}" for c in cells]
+        lines += [f"### {t('cells', lang)}", ""]
+        lines += [f"- {t('cell', lang)} {_md_inline(c.get('index'))}: "
+                  f"{_md_inline(clean_text(c['error'], limit=300, lang=lang))}" for c in cells]
         lines.append("")
     text = "\n".join(lines).rstrip() + "\n"
-    return [_atomic_write(Path(path), lambda h: h.write(text))]
+    return [_write_text(Path(path), text)]

@@ -23,7 +23,7 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, (int, float)) else str(x)
 
 
-def _student_view(result: dict[str, Any]) -> dict[str, Any]:
+def _student_view(result: dict[str, Any], lang: str) -> dict[str, Any]:
     """Clean hostile text; hidden tests keep only their name and verdict."""
     r = dict(result)
     tests = []
@@ -32,22 +32,23 @@ def _student_view(result: dict[str, Any]) -> dict[str, Any]:
         if test.get("visibility") == "hidden":
             test.update(message="", diagnoses=[], notes=[], details={})
         else:
-            test["message"] = clean_text(test.get("message", ""), limit=4000)
+            test["message"] = clean_text(test.get("message", ""), limit=4000, lang=lang)
             test.setdefault("details", {})
         tests.append(test)
     r["tests"] = tests
-    r["reason"] = clean_text(r.get("reason", ""), limit=2000)
-    r["cells"] = [dict(c, error=clean_text(c.get("error", ""), limit=1000),
-                       slip_title=clean_text(c.get("slip_title", ""), limit=300), hint=clean_text(c.get("hint", ""), limit=500))
+    r["reason"] = clean_text(r.get("reason", ""), limit=2000, lang=lang)
+    r["cells"] = [dict(c, error=clean_text(c.get("error", ""), limit=1000, lang=lang),
+                       slip_title=clean_text(c.get("slip_title", ""), limit=300, lang=lang),
+                       hint=clean_text(c.get("hint", ""), limit=500, lang=lang))
                   for c in result.get("cells", [])]
-    r["notes"] = [clean_text(n, limit=500) for n in result.get("notes", []) if isinstance(n, str)]
+    r["notes"] = [clean_text(n, limit=500, lang=lang) for n in result.get("notes", []) if isinstance(n, str)]
     return r
 
 
 def render(result: dict[str, Any], *, lang: str = "ko", title: str = "", public_only: bool = False) -> str:
     return _ENV.get_template("submission.html.j2").render(
-        r=_student_view(result), lang=lang, title=title or t("title", lang),
-        t=lambda key: t(key, lang), fmt=_fmt, public_only=public_only,
+        r=_student_view(result, lang), lang=lang, title=title or t("title", lang),
+        t=lambda key, **values: t(key, lang, **values), fmt=_fmt, public_only=public_only,
     )
 
 

@@ -1,40 +1,127 @@
-"""User-interface words in Korean (default) and English."""
+"""The one message catalogue: every word a user reads in the reports, the exports and the CLI.
+
+Each entry has a Korean (``ko``) and an English (``en``) text; :func:`t` looks one up by key
+and language, fills in ``{placeholders}``, and falls back to English for any other language
+(and to the key itself for a key it does not know, so an unexpected status code still shows).
+
+Chosen words, once for everywhere: a part of the assignment is a 문제 (the handout calls the
+whole assignment 과제); a test that did not pass 실패, a submission below the pass mark 미통과
+(통과 기준 미달 is a verdict on the whole, not a test's status); tests students cannot see are
+비공개 (against 공개).
+
+Not here, on purpose: what the rubric says (test messages, hints, task titles) and what the
+grading writes into a result (``message``, ``reason``): those are data, kept byte-identical in
+``result.json``. Also not here: argparse's help texts (English, like argparse's own words).
+"""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
+from typing import Final
+
+LANGUAGES: Final = ("ko", "en")
+
+MESSAGES: Final[dict[str, dict[str, str]]] = {
+    # -- reports: headings and labels --------------------------------------------------
     "title": {"ko": "채점 결과", "en": "Grading report"},
     "score": {"ko": "점수", "en": "Score"},
+    "max": {"ko": "만점", "en": "Max"},
     "status": {"ko": "상태", "en": "Status"},
     "task": {"ko": "문제", "en": "Task"},
     "test": {"ko": "테스트", "en": "Test"},
     "result": {"ko": "결과", "en": "Result"},
     "details": {"ko": "설명", "en": "Details"},
-    "hidden_note": {"ko": "숨겨진 테스트: 이름과 결과만 표시됩니다", "en": "hidden test: name and verdict only"},
-    "cells": {"ko": "실행 중 문제가 생긴 셀", "en": "Cells that failed while running"},
-    "cell": {"ko": "셀", "en": "cell"},
-    "handout_code": {"ko": "과제에 주어진 코드 때문 (감점 없음)", "en": "the handout's own code (not counted against you)"},
     "notes": {"ko": "참고", "en": "Notes"},
+    "cells": {"ko": "실행 중 오류가 난 셀", "en": "Cells that failed while running"},
+    "cell": {"ko": "셀", "en": "cell"},
+    "sandbox": {"ko": "격리 방식", "en": "sandbox"},
+    "rubric": {"ko": "채점 기준", "en": "rubric"},
+    "expected_got": {"ko": "기댓값 {expected} · 실제 값 {got}", "en": "expected {expected} · got {got}"},
+    "hidden_note": {"ko": "비공개 테스트: 이름과 결과만 표시됩니다", "en": "hidden test: name and verdict only"},
+    "handout_code": {"ko": "과제에 주어진 코드 때문 (감점 없음)",
+                     "en": "the handout's own code (not counted against you)"},
+    "public_only": {"ko": "공개 테스트만 실행했습니다 (비공개 테스트는 TA 채점 때 실행)",
+                    "en": "public tests only (hidden tests run when your TA grades)"},
+    "recognised": {"ko": "인정된 해석", "en": "accepted reading"},
+    "mistake": {"ko": "알려진 실수", "en": "known mistake"},
+    "all_passed": {"ko": "모든 테스트를 통과했습니다.", "en": "All tests passed."},
+    "all_public_passed": {"ko": "모든 공개 테스트를 통과했습니다.", "en": "All public tests passed."},
+    "failed_tests": {"ko": "실패한 테스트", "en": "Failed tests"},
+    "failed_public_tests": {"ko": "실패한 공개 테스트", "en": "Failed public tests"},
+    "hidden_failed": {"ko": "비공개 테스트 {total}개 중 {failed}개 실패 (이름과 결과만 공개)",
+                      "en": "Hidden tests: {failed} of {total} failed (name and verdict only)"},
+    "hidden_test_status": {"ko": "비공개 테스트: {status}", "en": "hidden test: {status}"},
+    "cell_error": {"ko": "셀 {index}: {error}", "en": "cell {index}: {error}"},
+    "more_characters": {"ko": "… (이하 {count}자 생략)", "en": "… ({count} more characters)"},
+    # -- a test's status ---------------------------------------------------------------
     "passed": {"ko": "통과", "en": "passed"},
     "failed": {"ko": "실패", "en": "failed"},
     "error": {"ko": "오류", "en": "error"},
     "timeout": {"ko": "시간 초과", "en": "timeout"},
+    "killed": {"ko": "강제 종료", "en": "killed"},  # a cell's status: its kernel was stopped
+    # -- a submission's status and its verdict against the pass mark --------------------
     "graded": {"ko": "채점 완료", "en": "graded"},
     "partial": {"ko": "부분 채점 (일부 셀 실패)", "en": "partly graded (some cells failed)"},
     "crashed": {"ko": "커널 중단", "en": "crashed"},
     "invalid": {"ko": "읽을 수 없는 노트북", "en": "invalid notebook"},
-    "recognised": {"ko": "인정된 해석", "en": "accepted reading"},
-    "mistake": {"ko": "알려진 실수", "en": "known mistake"},
-    "public_only": {"ko": "공개 테스트만 실행했습니다 (숨겨진 테스트는 TA 채점 때 실행)", "en": "public tests only (hidden tests run when your TA grades)"},
-    "sandbox": {"ko": "격리 방식", "en": "sandbox"},
-    "all_passed": {"ko": "모든 테스트를 통과했습니다.", "en": "All tests passed."},
-    "failed_tests": {"ko": "실패한 테스트", "en": "Failed tests"},
-    "report_written": {"ko": "보고서", "en": "report"},
+    "verdict_passed": {"ko": "통과", "en": "passed"},
+    "verdict_not_passed": {"ko": "미통과", "en": "not passed"},
+    "pass_mark": {"ko": "통과 기준", "en": "pass mark"},
+    # -- the batch's progress and summary (stderr) -------------------------------------
+    "progress_label": {"ko": "채점 중", "en": "grading"},
+    "progress_eta": {"ko": "남은 시간", "en": "ETA"},
+    "progress_start": {"ko": "제출물 {total}개 채점", "en": "grading {total} submission(s)"},
+    "progress_line": {"ko": "[{done}/{total}] {submission}: {status} {score}/{max_score} "
+                            "(경과 {elapsed}초, 남은 시간 {eta}초)",
+                      "en": "[{done}/{total}] {submission}: {status} {score}/{max_score} "
+                            "(elapsed {elapsed}s, eta {eta}s)"},
+    "summary_counts": {"ko": "노트북 {total}개: 이번에 채점 {graded_now} ({parts}), "
+                             "이미 성적부에 있음 {skipped}, {seconds}초",
+                       "en": "{total} notebook(s): graded now {graded_now} ({parts}), "
+                             "already in the gradebook {skipped}, {seconds}s"},
+    "summary_nothing_new": {"ko": "새로 채점한 것 없음", "en": "nothing new"},
+    "summary_not_normal": {"ko": "{count}개는 정상적으로 채점되지 않았습니다 (커널 중단 또는 읽을 수 없음): "
+                                 "보고서를 확인하세요",
+                           "en": "{count} could not be graded normally (crashed or invalid): see their reports"},
+    "summary_duplicate": {"ko": "{student}의 제출물이 {count}개입니다: {submissions} (각각 따로 채점)",
+                          "en": "{student} has {count} submissions: {submissions} (each graded separately)"},
+    "summary_interrupted": {"ko": "중단됨: 같은 명령을 다시 실행하면 이어서 채점합니다. 끝난 결과는 보존됩니다",
+                            "en": "interrupted: rerun the same command to resume; finished results are kept"},
+    "summary_files": {"ko": "성적부: {gradebook}  성적표: {grades}  보고서: {reports}",
+                      "en": "gradebook: {gradebook}  grades: {grades}  reports: {reports}"},
+    # -- the command line ----------------------------------------------------------------
+    "cli_error": {"ko": "grader: 오류: {message}", "en": "grader: error: {message}"},
+    "cli_warning": {"ko": "grader: 경고: {message}", "en": "grader: warning: {message}"},
+    "cli_problem": {"ko": "grader: {message}", "en": "grader: {message}"},
+    "cli_interrupted": {"ko": "grader: 중단됨", "en": "grader: interrupted"},
+    "cli_rlimits_only": {"ko": "{note}; 자원 제한만으로 채점합니다", "en": "{note}; grading with resource limits only"},
+    "cli_notebook_missing": {"ko": "{path}을(를) 찾을 수 없습니다. .ipynb 파일의 경로를 지정하세요",
+                             "en": "{path} not found; pass the path of your .ipynb file"},
+    "cli_jobs_at_least_1": {"ko": "-j는 1 이상이어야 합니다", "en": "-j must be at least 1"},
+    "cli_no_result": {"ko": "{assignment} 제출물 {count}개에 결과가 없습니다. 같은 명령을 다시 실행해 채점하세요",
+                      "en": "{count} {assignment} submission(s) got no result; rerun the same command to grade them"},
+    "cli_no_gradebook": {"ko": "{path}을(를) 찾을 수 없습니다. "
+                               "먼저 `grader grade SUBMISSIONS --out {out}`을 실행하세요",
+                         "en": "{path} not found; run `grader grade SUBMISSIONS --out {out}` first"},
+    "cli_html_written": {"ko": "HTML 보고서: {path}", "en": "HTML: {path}"},
+    "cli_wrote_files": {"ko": "파일 {count}개를 썼습니다: {where}", "en": "wrote {count} file(s): {where}"},
+    "cli_nothing_to_export": {"ko": "내보낼 결과가 없습니다", "en": "nothing to export"},
+    "cli_wrote": {"ko": "작성: {path}", "en": "wrote {path}"},
 }
 
+CONSOLE_LANG: Final = "en"
+"""Language of the TA's console (``grade``, ``export``, ``generate``, ``validate`` and errors
+before a rubric is known): English, as grep-able log lines; a student's ``check`` uses
+``--lang`` or the rubric's language."""
 
-def t(key: str, lang: str) -> str:
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text of *key* in *lang* (English if *lang* is not known), with *values* filled in.
+
+    A key the catalogue does not hold comes back as itself: an unexpected status code is
+    shown as it is rather than hidden.
+    """
     entry = MESSAGES.get(key)
     if entry is None:
         return key
-    return entry.get(lang) or entry["en"]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**values) if values else text

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.report.exports import clean_text
-from grader.report.i18n import t
+from grader.report.i18n import CONSOLE_LANG, t
 
 _STYLE = {"passed": "green", "failed": "red", "error": "dark_orange", "timeout": "yellow"}
 
@@ -22,15 +22,16 @@ def print_result(result: dict[str, Any], *, lang: str = "ko", console: Console |
     con = console or Console(highlight=False)
     con.print(Text(f"{result['submission']}  {t(result['status'], lang)}", style="bold"))
     if result.get("reason"):
-        con.print(Text(clean_text(result["reason"], limit=500), style="yellow"))
+        con.print(Text(clean_text(result["reason"], limit=500, lang=lang), style="yellow"))
     for note in result.get("notes", [])[:5]:
-        con.print(Text(f"{t('notes', lang)}: {clean_text(note, limit=300)}", style="dim"))
+        con.print(Text(f"{t('notes', lang)}: {clean_text(note, limit=300, lang=lang)}", style="dim"))
     table = Table(show_header=True, header_style="bold")
     table.add_column(t("task", lang))
     table.add_column(t("score", lang), justify="right")
     for task in result["tasks"]:
         table.add_row(task["title"], f"{task['score']:g} / {task['max_score']:g}")
-    table.add_row(Text(t("score", lang), style="bold"), Text(f"{result['score']:g} / {result['max_score']:g}", style="bold"))
+    total = f"{result['score']:g} / {result['max_score']:g}"
+    table.add_row(Text(t("score", lang), style="bold"), Text(total, style="bold"))
     con.print(table)
     failed = [x for x in result["tests"] if x["status"] != "passed"]
     if not failed:
@@ -44,9 +45,9 @@ def print_result(result: dict[str, Any], *, lang: str = "ko", console: Console |
         if test.get("visibility") == "hidden":
             continue
         if test.get("message"):
-            con.print(Text("    " + clean_text(test["message"], limit=600)))
+            con.print(Text("    " + clean_text(test["message"], limit=600, lang=lang)))
         for d in test.get("diagnoses", []):
-            con.print(Text(f"    → {d['name']}: {clean_text(d['hint'], limit=400)}", style="cyan"))
+            con.print(Text(f"    → {d['name']}: {clean_text(d['hint'], limit=400, lang=lang)}", style="cyan"))
     for test in result["tests"]:
         if test["status"] == "passed" and test.get("diagnoses") and test.get("visibility") != "hidden":
             for d in test["diagnoses"]:
@@ -56,17 +57,19 @@ def print_result(result: dict[str, Any], *, lang: str = "ko", console: Console |
 class BatchProgress:
     """A rich progress bar on a terminal; plain, flushed lines otherwise (CI logs, pipes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str = CONSOLE_LANG) -> None:
+        self.lang = lang
         self.tty = sys.stderr.isatty()
         self.progress: Progress | None = None
         self.task: Any = None
         self.t0 = time.perf_counter()
 
-    def __enter__(self) -> "BatchProgress":
+    def __enter__(self) -> BatchProgress:
         if self.tty:
             self.progress = Progress(
-                TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"),
+                TextColumn(f"[bold]{t('progress_label', self.lang)}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn(t("progress_eta", self.lang)), TimeRemainingColumn(),
+                TextColumn("{task.description}"),
                 console=Console(stderr=True),
             )
             self.progress.__enter__()
@@ -80,28 +83,33 @@ class BatchProgress:
             self.progress.update(self.task, completed=done, total=total, description=desc)
             return
         if result is None:
-            print(f"grading {total} submission(s)", file=sys.stderr, flush=True)
+            print(t("progress_start", self.lang, total=total), file=sys.stderr, flush=True)
             return
         elapsed = time.perf_counter() - self.t0
         eta = elapsed / done * (total - done) if done else 0.0
-        print(f"[{done}/{total}] {result['submission']}: {result['status']} {result['score']:g}/{result['max_score']:g} "
-              f"(elapsed {elapsed:.0f}s, eta {eta:.0f}s)", file=sys.stderr, flush=True)
+        # the status stays a code here: the TA's log, grep-able like the gradebook's column
+        print(t("progress_line", self.lang, done=done, total=total, submission=result["submission"],
+                status=result["status"], score=f"{result['score']:g}", max_score=f"{result['max_score']:g}",
+                elapsed=f"{elapsed:.0f}", eta=f"{eta:.0f}"), file=sys.stderr, flush=True)
 
     def __exit__(self, *exc: Any) -> None:
         if self.progress is not None:
             self.progress.__exit__(*exc)
 
 
-def print_summary(summary: Any, out: Path, assignment: str = "") -> None:
+def print_summary(summary: Any, out: Path, assignment: str = "", *, lang: str = CONSOLE_LANG) -> None:
     con = Console(stderr=True, highlight=False)
-    parts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items())) or "nothing new"
-    con.print(f"{summary.total} notebook(s): graded now {summary.graded_now} ({parts}), "
-              f"already in the gradebook {summary.skipped}, {summary.seconds:.1f}s")
+    # statuses stay codes: they are the gradebook's and the CSV's words
+    parts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items())) or t("summary_nothing_new", lang)
+    con.print(t("summary_counts", lang, total=summary.total, graded_now=summary.graded_now, parts=parts,
+                skipped=summary.skipped, seconds=f"{summary.seconds:.1f}"))
     failed = summary.by_status.get("crashed", 0) + summary.by_status.get("invalid", 0)
     if failed:
-        con.print(f"[yellow]{failed} could not be graded normally (crashed or invalid): see their reports[/yellow]")
+        con.print(f"[yellow]{t('summary_not_normal', lang, count=failed)}[/yellow]")
     for student, subs in summary.duplicates:
-        con.print(f"[yellow]{student} has {len(subs)} submissions: {', '.join(subs)} (each graded separately)[/yellow]")
+        line = t("summary_duplicate", lang, student=student, count=len(subs), submissions=", ".join(subs))
+        con.print(f"[yellow]{line}[/yellow]")
     if summary.interrupted:
-        con.print("[yellow]interrupted: rerun the same command to resume; finished results are kept[/yellow]")
-    con.print(f"gradebook: {out / 'gradebook.sqlite'}  grades: {out / f'grades_{assignment}.csv'}  reports: {out / 'submissions'}")
+        con.print(f"[yellow]{t('summary_interrupted', lang)}[/yellow]")
+    con.print(t("summary_files", lang, gradebook=out / "gradebook.sqlite", grades=out / f"grades_{assignment}.csv",
+                reports=out / "submissions"))
