@@ -276,8 +276,8 @@ def test_the_scan_finds_modules_and_understands_imports(tmp_path: Path) -> None:
     decorated = scan("@__import__('zmq').x\ndef f(a=__import__('nbclient')):\n    import ipykernel\n", "m")
     assert {i.target: i.lazy for i in decorated} == {"zmq": False, "nbclient": False, "ipykernel": True}
     # the sandbox itself does use the machinery, so the parser is known to see it
-    session = imported_modules(PACKAGE / "sandbox" / "session.py")
-    assert {top(n) for n in session} & KERNEL_MACHINERY
+    kernel = imported_modules(PACKAGE / "sandbox" / "kernel.py")
+    assert {top(n) for n in kernel} & KERNEL_MACHINERY
 
 
 def test_the_graph_follows_packages_and_finds_chains_and_cycles(tmp_path: Path) -> None:
@@ -346,22 +346,95 @@ def test_no_import_cycle_among_grader_modules() -> None:
     )
 
 
-def test_kernel_side_imports_nothing_from_grader() -> None:
-    # it is shipped into the student's kernel as source text
-    path = PACKAGE / "sandbox" / "kernel_side.py"
-    names = imported_modules(path)
+# -- the kernel side: shipped into the student's kernel as source text, its parts concatenated --
+KERNEL_SIDE = PACKAGE / "sandbox" / "kernel_side"
+KERNEL_SIDE_PARTS = ("wire", "history", "operations", "probe")
+KERNEL_SIDE_MAY_IMPORT = {
+    "binascii", "collections", "contextlib", "json", "math", "os", "signal", "socket", "sys", "traceback", "types",
+    "typing", "numpy",
+}
+
+
+def _defined_at_top(source: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def test_kernel_side_ships_every_module_of_its_package_in_order() -> None:
+    from grader.sandbox import kernel_side
+
+    assert kernel_side.PARTS == KERNEL_SIDE_PARTS
+    assert {p.stem for p in KERNEL_SIDE.glob("*.py")} == {"__init__", *KERNEL_SIDE_PARTS}
+    source = kernel_side.source()
+    at = [source.index(kernel_side.shipped_part(part)) for part in KERNEL_SIDE_PARTS]
+    assert at == sorted(at)
+    assert all(kernel_side.SHIPPED_FROM not in kernel_side.shipped_part(part) for part in KERNEL_SIDE_PARTS)
+
+
+@pytest.mark.parametrize("part", KERNEL_SIDE_PARTS)
+def test_kernel_side_imports_nothing_from_grader(part: str) -> None:
+    # what goes into the kernel: only a few standard modules and numpy, nothing of the grader
+    from grader.sandbox import kernel_side
+
+    shipped = kernel_side.shipped_part(part)
+    names = {i.target for i in scan(shipped, f"grader.sandbox.kernel_side.{part}")}
     assert not {n for n in names if top(n) == "grader"}
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    assert not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree)), "relative import"
-    allowed = {"binascii", "json", "math", "os", "signal", "socket", "sys", "traceback", "types", "numpy"}
-    assert {top(n) for n in names} <= allowed
+    assert not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(ast.parse(shipped))), "relative import"
+    assert {top(n) for n in names} <= KERNEL_SIDE_MAY_IMPORT
 
 
-def test_kernel_side_runs_as_plain_source_text() -> None:
-    path = PACKAGE / "sandbox" / "kernel_side.py"
-    ns: dict[str, object] = {"__name__": "__grader_probe__"}
-    exec(compile(path.read_text(encoding="utf-8"), "<grader>", "exec"), ns)  # noqa: S102 - our own file
-    assert callable(ns["perform"]) and callable(ns["install"])
+@pytest.mark.parametrize("part", KERNEL_SIDE_PARTS)
+def test_kernel_side_parts_take_only_names_earlier_parts_ship(part: str) -> None:
+    # the head of a part (not shipped) imports names of earlier parts, which the shipped
+    # program defines before this part's code runs; nothing else may hide there
+    from grader.sandbox import kernel_side
+
+    head = (KERNEL_SIDE / f"{part}.py").read_text(encoding="utf-8").partition(kernel_side.SHIPPED_FROM)[0]
+    earlier = KERNEL_SIDE_PARTS[: KERNEL_SIDE_PARTS.index(part)]
+    defined = {f"grader.sandbox.kernel_side.{e}": _defined_at_top(kernel_side.shipped_part(e)) for e in earlier}
+    for node in ast.parse(head).body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring
+        assert isinstance(node, ast.ImportFrom) and node.level == 0, ast.dump(node)
+        assert node.module in defined, f"{part} imports {node.module}, not an earlier part"
+        for alias in node.names:
+            assert alias.asname is None and alias.name in defined[node.module], alias.name
+
+
+def test_kernel_side_runs_as_plain_source_text(tmp_path: Path) -> None:
+    import builtins
+    import json
+
+    from grader.sandbox import codec, kernel_side
+
+    g: dict[str, object] = {"__name__": "__grader_probe__", "__builtins__": dict(vars(builtins))}
+    exec(compile(kernel_side.source(), "<grader>", "exec"), g)  # noqa: S102 - our own code, as the kernel runs it
+    assert set(kernel_side.__all__) - {"PARTS", "SHIPPED_FROM", "shipped_part", "source"} <= set(g)
+    user: dict[str, object] = {"__name__": "__main__"}
+    install = g["install"]
+    assert callable(install) and install(user, str(tmp_path), "__probe") == "code"
+    notebook = "import numpy as np\ndef scale(x, k):\n    return np.asarray(x) * k\ndef boom():\n    raise KeyError(1)"
+    exec(notebook, user)  # noqa: S102 - the test's own notebook
+
+    def ask(req: dict[str, object]) -> dict[str, object]:
+        probe = user["__probe"]
+        probe.handle(json.dumps(req), "reply.json")  # type: ignore[attr-defined]  # the Probe class of the shipped text
+        return codec.read_reply(str(tmp_path / "reply.json"))  # type: ignore[no-any-return]  # a reply dict
+
+    assert ask({"op": "snapshot", "cell": 0})["value"] is True
+    reply = ask({"op": "call", "name": "scale", "args": [[1, 2], 3], "version": 0})
+    assert codec.decode_value(reply["value"]).tolist() == [3, 6]
+    error = ask({"op": "call", "name": "boom", "args": []})["error"]
+    assert error["type"] == "KeyError" and len(error["traceback"]) == 1  # type: ignore[index]  # its frames: the notebook's only
+    assert "<grader>" not in json.dumps(error)
 
 
 ERROR_CLASSES = sorted(
