@@ -50,7 +50,7 @@ log = logging.getLogger("grader.sandbox")
 # expected here (the death is handled) and must not clutter a TA's terminal
 logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
-_KERNEL_SIDE_SOURCE = Path(kernel_side.__file__).read_text(encoding="utf-8")
+_KERNEL_SIDE_SOURCE = kernel_side.source()
 MAX_MSG_BYTES = 8 * 2**20
 
 
