@@ -13,6 +13,7 @@ from grader import api
 from grader.config import Limits
 from grader.errors import BadResult, CallTimeout, KernelDied
 from grader.sandbox import KernelSession, codec
+from grader.sandbox.channel import DirectLine
 
 pytestmark = pytest.mark.kernel
 
@@ -44,13 +45,13 @@ def _comparable(result: dict) -> str:
                          + [HERE / "adversarial" / f"{n}.ipynb" for n in HOSTILE], ids=lambda p: p.stem)
 def test_line_and_shell_messages_give_byte_identical_results(rubric, path, monkeypatch):
     with_line = api.grade_notebook(path, rubric)
-    monkeypatch.setattr(KernelSession, "use_line", False)
+    monkeypatch.setattr(DirectLine, "enabled", False)
     without = api.grade_notebook(path, rubric)
     assert _comparable(with_line) == _comparable(without)
 
 
 def _session(source: str, **limits) -> KernelSession:
-    session = KernelSession.fresh(limits=Limits(**{"call_timeout": 2.0, **limits}))
+    session = KernelSession(limits=Limits(**{"call_timeout": 2.0, **limits}))
     session.run_notebook(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]))
     return session
 
@@ -82,7 +83,7 @@ def deafen():
 
 def test_calls_travel_on_the_line_not_through_ipykernel():
     with _session(CODE) as s:
-        assert s.line is not None
+        assert s.channel.line.sock is not None
         assert _call(s, "deafen") == 1
         # no shell message and no executed code could answer these now
         assert [_call(s, "add", i, 1) for i in range(50)] == list(range(1, 51))
@@ -94,7 +95,7 @@ def test_a_hanging_call_times_out_and_the_line_is_opened_again():
         with pytest.raises(CallTimeout):
             _call(s, "hang")
         assert _call(s, "add", 2, 3) == 5
-        assert s.line is not None and s.restarts == 0 and s.test_restarts == 0
+        assert s.channel.line.sock is not None and s.restarts == 0 and s.test_restarts == 0
 
 
 def test_a_call_that_kills_the_kernel_is_recovered_on_a_new_line():
@@ -103,7 +104,7 @@ def test_a_call_that_kills_the_kernel_is_recovered_on_a_new_line():
             _call(s, "die")
         assert s.test_restarts == 1
         assert _call(s, "add", 2, 3) == 5
-        assert s.line is not None
+        assert s.channel.line.sock is not None
 
 
 def test_an_oversized_reply_is_refused_unread_and_the_next_call_works():
@@ -115,12 +116,12 @@ def test_an_oversized_reply_is_refused_unread_and_the_next_call_works():
 
 def test_a_garbled_or_closed_line_costs_one_request_at_most():
     with _session(CODE) as s:
-        s.line.close()
-        s.line = None
+        s.channel.line.sock.close()
+        s.channel.line.sock = None
         assert _call(s, "add", 1, 1) == 2  # a new line was opened
-        assert s.line is not None
+        assert s.channel.line.sock is not None
         # the kernel's end is closed under the probe (the grader sees EOF): a slower way answers
-        s._run_code("import os, socket\nfor fd in os.listdir('/proc/self/fd'):\n"
+        s.kernel.run_code("import os, socket\nfor fd in os.listdir('/proc/self/fd'):\n"
                     "    try:\n        t = os.readlink('/proc/self/fd/' + fd)\n    except OSError:\n        continue\n"
                     "    if t.startswith('socket:'):\n"
                     "        s = socket.socket(fileno=int(fd))\n"
@@ -136,16 +137,16 @@ def test_without_a_socket_for_the_line_calls_take_shell_messages(monkeypatch):
     import socket
     import types
 
-    from grader.sandbox import session as session_mod
+    from grader.sandbox import channel as channel_mod
 
     class NoBind(socket.socket):
         def bind(self, *args):
             raise OSError(36, "File name too long")
 
-    monkeypatch.setattr(session_mod, "socket", types.SimpleNamespace(
+    monkeypatch.setattr(channel_mod, "socket", types.SimpleNamespace(
         socket=NoBind, AF_UNIX=socket.AF_UNIX, SOCK_STREAM=socket.SOCK_STREAM))
     with _session(CODE) as s:
-        assert s.line is None and s.direct
+        assert s.channel.line.sock is None and s.channel.shell.answers
         assert _call(s, "add", 2, 3) == 5
         assert _call(s, "add", 4, 5) == 9
 
@@ -154,4 +155,4 @@ def test_many_requests_leave_no_reply_files():
     with _session(CODE) as s:
         for i in range(20):
             _call(s, "add", i, i)
-        assert list(s.launch.out.iterdir()) == []
+        assert list(s.kernel.launch.out.iterdir()) == []

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from grader import api
-from grader.sandbox import KernelSession, detect_mechanism
+from grader.sandbox import KernelSession, SparePool, detect_mechanism
 from grader.sandbox import forkserver
 
 pytestmark = [
@@ -98,7 +98,7 @@ def test_isolation_inside_the_kernel(mechanism):
         report = ks.run_notebook(nb)
         assert [c.status for c in report.cells] == ["ok"], report.cells
         seen = json.loads(ks.request({"op": "get", "name": "PROBE"}, what="probe"))
-        uid = ks.launch.uid
+        uid = ks.kernel.launch.uid
     assert seen["uid"] == uid and uid != 0
     assert seen["pids"] <= 2  # only the sandbox's own processes are visible
     assert seen["repo"] == []  # nothing of the grader's repository (rubrics, solutions, tests, out) is there
@@ -123,14 +123,15 @@ def test_spare_kernels_are_fresh_for_every_submission():
     from grader.config import Limits
 
     uids = []
+    pool = SparePool()
     try:
         for nb, probe in ((first, None), (second, "SEEN")):
-            with KernelSession.fresh(limits=Limits(), sandbox="forkserver", spare=True) as ks:
+            with pool.take(limits=Limits(), sandbox="forkserver") as ks:
                 ks.run_notebook(nb)
-                uids.append(ks.launch.uid)
+                uids.append(ks.kernel.launch.uid)
                 if probe:
                     assert ks.request({"op": "has", "name": "LEFTOVER"}, what="has") is False
                     assert ks.request({"op": "get", "name": probe}, what="get") is False
         assert uids[0] != uids[1]
     finally:
-        KernelSession.drop_spare()
+        pool.close()

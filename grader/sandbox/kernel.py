@@ -1,0 +1,363 @@
+"""One sandboxed kernel process and its connections: launched, answering, restarted, closed.
+
+A ``Kernel`` exists only once its scratch folder is prepared, its process launched and both
+its clients connected (the blocking one the grader talks on, and nbclient's): a launch that
+fails raises ``SandboxError`` and leaves nothing behind, so no attribute is ever missing.
+``ready()`` waits until the process answers. The kernel knows nothing of notebooks, probes or
+budgets: it runs code silently, waits for replies, says whether the process lives and why it
+died, interrupts and restarts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+import zmq
+import zmq.asyncio
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from grader.config import Limits
+from grader.errors import ChannelError, KernelDied, SandboxError
+from grader.sandbox.launch import Launch, kernel_uid, kill_uid, release
+
+MAX_MSG_BYTES = 8 * 2**20
+_DEATHS = {
+    "SIGKILL": "killed: the memory limit, or the notebook killed itself",
+    "SIGSEGV": "a segmentation fault",
+    "SIGXCPU": "the CPU time limit",
+}
+
+
+class Unresponsive(Exception):
+    """The kernel did not answer within the time given (it lives, but is busy)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no reply within {seconds:g} s")
+
+
+def bounded(fn: Any, *args: Any, timeout: float, **kwargs: Any) -> Any:
+    """Run a jupyter_client coroutine to completion, but never for longer than ``timeout``."""
+
+    async def run() -> Any:
+        return await asyncio.wait_for(fn(*args, **kwargs), timeout)
+
+    return run_sync(run)()
+
+
+def _quietly(fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
+    def run() -> None:
+        with contextlib.suppress(Exception):  # teardown must go on
+            fn(*args)
+
+    return run
+
+
+class _KernelManager(AsyncKernelManager):
+    """Clients share a zmq context whose sockets refuse huge messages and queue few."""
+
+    uid: int | None = None
+    zctx: zmq.Context[Any] | None = None
+
+    def client(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("context", self.zctx)
+        return super().client(**kwargs)
+
+    def write_connection_file(self, **kwargs: Any) -> None:
+        super().write_connection_file(**kwargs)
+        if self.uid is not None:
+            os.chown(self.connection_file, self.uid, self.uid)
+
+
+def _contexts() -> tuple[zmq.Context[Any], zmq.asyncio.Context]:
+    zctx = zmq.Context()
+    actx = zmq.asyncio.Context()
+    for ctx in (zctx, actx):
+        ctx.setsockopt(zmq.MAXMSGSIZE, MAX_MSG_BYTES)
+        ctx.setsockopt(zmq.RCVHWM, 200)
+        # clients connect before the kernel binds: retry every 10 ms, not ZMQ's default 100 ms
+        ctx.setsockopt(zmq.RECONNECT_IVL, 10)
+    return zctx, actx
+
+
+class Kernel:
+    """A launched sandboxed kernel (see the module's docstring). Close it with ``close()``."""
+
+    def __init__(self, *, limits: Limits, mechanism: str, files: dict[str, bytes]) -> None:
+        from grader.cleanup import KERNEL, at_exit
+
+        self.limits = limits
+        self.closed = False
+        self.notebook_client: Any = None  # nbclient's client while a notebook runs (its kc follows restarts)
+        self._cleanup = contextlib.ExitStack()
+        try:
+            self._at_exit = at_exit(self.close, order=KERNEL)
+            self._cleanup.callback(self._at_exit.cancel)  # else a closed kernel stays referenced
+            self.root = Path(tempfile.mkdtemp(prefix="grader-"))
+            self._cleanup.callback(shutil.rmtree, self.root, ignore_errors=True)
+            os.chmod(self.root, 0o700)  # other local users cannot look in before the tmpfs is mounted
+            self.launch = Launch(self.root, limits, mechanism, kernel_uid(mechanism))
+            self._cleanup.callback(_quietly(release, self.launch))
+            self._cleanup.callback(_quietly(kill_uid, self.launch.uid))
+            self.mechanism = mechanism
+            if self.launch.uid is None and os.geteuid() == 0:
+                self.mechanism = f"{mechanism}-as-root"  # recorded in the result: the kernel kept root
+            self.launch.prepare()
+            self._write_files(files)
+            self.zctx, self.actx = _contexts()
+            self._cleanup.callback(_quietly(self.actx.destroy, 0))
+            self._cleanup.callback(_quietly(self.zctx.destroy, 0))
+            self.km = self._manager()
+            self.stderr_path = self.root / "kernel.stderr"
+            self._stderr = self._cleanup.enter_context(open(self.stderr_path, "wb"))  # noqa: SIM115 - closed by close()
+            devnull = self._cleanup.enter_context(open(os.devnull, "wb"))  # noqa: SIM115 - closed by close()
+            self._cleanup.callback(_quietly(self._shutdown))
+            run_sync(self.km.start_kernel)(cwd=str(self.launch.work), env=self.launch.env(),
+                                           stdout=devnull, stderr=self._stderr)
+            # both clients subscribe while the kernel boots, so the waits after it are short
+            self.nb_kc: Any = self.km.client()
+            self.nb_kc.start_channels()
+            self._cleanup.callback(_quietly(lambda: self.nb_kc.stop_channels()))
+            self.bc: Any = None
+            self._open_bc()
+            self._cleanup.callback(_quietly(lambda: self.bc.stop_channels()))
+        except Exception as exc:
+            self._cleanup.close()
+            self.closed = True
+            raise SandboxError(f"the kernel could not be started ({exc})") from exc
+
+    def _write_files(self, files: dict[str, bytes]) -> None:
+        for name, data in files.items():
+            target = self.launch.work / name
+            target.write_bytes(data)
+            if self.launch.uid is not None:
+                os.chown(target, self.launch.uid, self.launch.uid)
+        # a font cache built once by the grader saves each kernel about a second
+        with contextlib.suppress(Exception):  # an optimisation only
+            import matplotlib
+
+            src = Path(matplotlib.get_cachedir())
+            dst = self.launch.work / ".matplotlib"
+            dst.mkdir(exist_ok=True)
+            for f in src.glob("fontlist-*.json"):
+                shutil.copy(f, dst / f.name)
+            if self.launch.uid is not None:
+                for p in [dst, *dst.iterdir()]:
+                    os.chown(p, self.launch.uid, self.launch.uid)
+
+    def _manager(self) -> _KernelManager:
+        specs = self.root / "spec"
+        self.launch.kernelspec(specs, "grader")
+        km = _KernelManager(
+            kernel_name="grader",
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]),
+            transport="ipc",
+            connection_file=str(self.launch.ipc / "kernel.json"),
+        )
+        km.ip = str(self.launch.ipc / "k")
+        km.uid = self.launch.uid
+        km.zctx = self.actx
+        km.shutdown_wait_time = 1.0
+        return km
+
+    def _open_bc(self) -> None:
+        if self.bc is not None:
+            self.bc.stop_channels()
+        self.bc = self.km.blocking_client()
+        self.bc.context = self.zctx
+        self.bc.start_channels()
+
+    def stderr_tail(self, lines: int = 3) -> list[str]:
+        try:
+            self._stderr.flush()
+            return self.stderr_path.read_text(errors="replace").strip().splitlines()[-lines:]
+        except (OSError, ValueError):
+            return []
+
+    # -- the process -------------------------------------------------------------------------
+    def alive(self) -> bool:
+        try:
+            return bool(run_sync(self.km.is_alive)())
+        except Exception:  # noqa: BLE001 - a manager that cannot tell: dead
+            return False
+
+    def death_detail(self) -> str:
+        code = None
+        with contextlib.suppress(Exception):
+            proc = getattr(self.km.provisioner, "process", None)
+            code = proc.poll() if proc is not None else None
+        if code is None:
+            return "no exit status"
+        if code < 0 or code > 128:
+            sig = -code if code < 0 else code - 128
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = f"signal {sig}"
+            return f"{name}, {_DEATHS[name]}" if name in _DEATHS else name
+        return f"exit code {code}"
+
+    def _kill(self, wait: float) -> None:
+        # kill and reap first: jupyter_client would otherwise poll for the exit every 100 ms
+        proc = getattr(self.km.provisioner, "process", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=wait)
+
+    def interrupt(self) -> None:
+        bounded(self.km.interrupt_kernel, timeout=10)
+
+    def restart(self) -> None:
+        """Kill the process and start it again on the same connection, then open a new client.
+
+        The HMAC key is settled before the new process starts: the connection file is written
+        again from the manager's own key (the kernel's uid can write its folder, and a kernel
+        that finds no file invents a key of its own), so the new kernel reads the key every
+        client signs and verifies with. No client of the old process reads the new one's
+        messages: nbclient's gets a new client after ``restart`` (``fresh_nb_client``)."""
+        kill_uid(self.launch.uid)
+        self._kill(wait=10)
+        self.km.cleanup_connection_file()  # restart_kernel writes it again, with km.session.key
+        bounded(self.km.restart_kernel, now=True, timeout=60)
+        self._sync_key()
+        self._open_bc()
+
+    def _sync_key(self) -> None:
+        """Sign with the key the kernel read, should the file not hold the manager's."""
+        try:
+            info = json.loads(Path(self.km.connection_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        key = str(info.get("key", "")).encode()
+        if key and key != self.km.session.key:
+            self.km.session.key = key
+
+    def close(self) -> None:
+        """Stop the clients, kill the process and its uid, unmount and delete the scratch folder."""
+        if self.closed:
+            return
+        self.closed = True
+        self._cleanup.close()
+
+    def _shutdown(self) -> None:
+        if self.km.has_kernel:
+            self._kill(wait=5)
+            run_sync(self.km.shutdown_kernel)(now=True)
+
+    # -- the shell protocol ------------------------------------------------------------------
+    def ready(self, *, timeout: float) -> None:
+        """Like jupyter_client's wait_for_ready, but polling every 50 ms instead of 200 ms-1 s:
+        ready once the kernel answered kernel_info and its broadcasts reach us."""
+        bc = self.bc
+        deadline = time.monotonic() + timeout
+        replied = broadcast = False
+        while not (replied and broadcast):
+            bc.kernel_info()
+            until = time.monotonic() + 0.05
+            while time.monotonic() < until and not (replied and broadcast):
+                try:
+                    msg = bc.get_shell_msg(timeout=0.01)
+                    replied = replied or msg.get("msg_type") == "kernel_info_reply"
+                except Empty:
+                    pass
+                try:
+                    bc.iopub_channel.socket.recv_multipart(zmq.NOBLOCK)
+                    broadcast = True
+                except zmq.Again:
+                    pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
+            if not (replied and broadcast) and not self.alive():
+                raise RuntimeError("the kernel died before it was ready")
+        self.drain_iopub()
+
+    def run_code(self, code: str, *, timeout: float) -> dict[str, Any]:
+        """Run code silently in the kernel; return the execute_reply content."""
+        msg_id = self.bc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        return self.wait_reply(msg_id, timeout)
+
+    def wait_reply(self, msg_id: str, timeout: float, *, handler: bool = False) -> dict[str, Any]:
+        """The content of the shell reply to ``msg_id``. Unresponsive after ``timeout``;
+        KernelDied if the process is gone; with ``handler`` (a grader_request), ChannelError
+        when the kernel went idle without answering (the student removed the handler)."""
+        deadline = time.monotonic() + timeout
+        idle_at: float | None = None
+        while True:
+            if self.drain_iopub(msg_id) and idle_at is None:
+                idle_at = time.monotonic()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Unresponsive(timeout)
+            if handler and idle_at is not None and time.monotonic() - idle_at > 0.5:
+                raise ChannelError("the kernel no longer answers grader requests")
+            try:
+                msg = self.bc.get_shell_msg(timeout=min(left, 0.25))
+            except Empty:
+                if not self.alive():
+                    raise KernelDied("a graded call", self.death_detail()) from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return dict(msg.get("content", {}))
+
+    def drain_iopub(self, msg_id: str = "") -> bool:
+        """Discard the kernel's broadcasts; True when it reported idle after ``msg_id``.
+
+        Frames are read raw: printing and status chatter from student code is never decoded,
+        except the small ``status`` messages that answer our own request."""
+        sock = self.bc.iopub_channel.socket
+        idle = False
+        needle = msg_id.encode()
+        for _ in range(10_000):
+            try:
+                frames = sock.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.ZMQError:  # zmq.Again included: nothing more
+                break
+            if not msg_id or idle:
+                continue
+            try:
+                at = frames.index(b"<IDS|MSG>")
+                header, parent, content = frames[at + 2], frames[at + 3], frames[at + 5]
+            except (ValueError, IndexError):
+                continue
+            if len(header) < 4096 and b'"status"' in header and needle in parent and b'"idle"' in content:
+                idle = True
+        return idle
+
+    # -- nbclient's client -------------------------------------------------------------------
+    def fresh_nb_client(self) -> None:
+        """After a timeout or a death, nbclient's client still has polling tasks for the cell it
+        gave up on; they would compete for its sockets. The next cell gets a new client."""
+        with contextlib.suppress(Exception):
+            self.nb_kc.stop_channels()
+        self.nb_kc = self.km.client()
+        self.nb_kc.start_channels()
+        if self.notebook_client is not None:
+            self.notebook_client.kc = self.nb_kc
+        bounded(self.nb_kc.wait_for_ready, timeout=30)  # its own timeout is infinite; ours is not
+
+    def drain_nb_iopub(self) -> int:
+        """Discard what nbclient's client received before the first cell; how many messages.
+
+        Any message at all proves its subscription is live (it subscribed while the kernel
+        booted), which is what jupyter_client's wait_for_ready spends 200 ms establishing."""
+        raw: zmq.Socket[bytes] = zmq.Socket.shadow(self.nb_kc.iopub_channel.socket.underlying)
+        n = 0
+        while n < 10_000:
+            try:
+                raw.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            n += 1
+        return n
