@@ -206,7 +206,7 @@ class _Decoder:
         if (
             not isinstance(shape, list)
             or len(shape) > 32
-            or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in shape)
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
         ):
             raise ChannelError("malformed array shape in the result")
         if any(n > MAX_ELEMENTS for n in shape):
@@ -222,7 +222,8 @@ class _Decoder:
         dt = np.dtype(dtype)
         if len(data) != size * dt.itemsize:
             raise ChannelError("array data does not match its shape in the result")
-        return np.frombuffer(data, dtype=dt).reshape(shape).copy()
+        arr: np.ndarray = np.frombuffer(data, dtype=dt).reshape(shape).copy()
+        return arr
 
 
 def _list(v: Any) -> list[Any]:

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
+
+from grader.cleanup import temp_prefix
 
 # Imported once in the zygote instead of once per kernel. Besides the course's libraries:
 # what every kernel imports while it starts (ipykernel's debugger pulls in debugpy, 0.1-0.15 s
@@ -98,7 +99,8 @@ def become_kernel(req, log_fd):
         bind("/dev/" + dev, nr + "/dev/" + dev, False)
     os.makedirs(nr + "/dev/shm", exist_ok=True)
     os.makedirs(nr + "/dev/pts", exist_ok=True)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, nr + "/dev/" + name)
     mount(None, nr, None, REMOUNT | RDONLY | NOSUID | NODEV)  # the new root itself is read-only
     os.chroot(nr)
@@ -235,15 +237,15 @@ while True:
 class Zygote:
     """One per grading process; started on first use, stopped at exit."""
 
-    _instance: "Zygote | None" = None
+    _instance: Zygote | None = None
     _lock = threading.Lock()
 
     def __init__(self, env: dict[str, str], *, wait: bool = True) -> None:
         self.env = env
-        self.dir = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
+        self.dir = Path(tempfile.mkdtemp(prefix=temp_prefix("zygote")))  # stop() removes it; sweep_stale() if killed
         os.chmod(self.dir, 0o700)
         self.socket = str(self.dir / "z.sock")
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(  # noqa: S603 - our interpreter running our own code
             [sys.executable, "-c", _ZYGOTE, self.socket, json.dumps(PRELOAD)],
             env={**env, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},  # debugpy's warning about frozen modules
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(self.dir / "zygote.log", "wb"),  # noqa: SIM115
@@ -253,15 +255,14 @@ class Zygote:
             self.wait_ready()
 
     def wait_ready(self) -> None:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        line = self.proc.stdout.readline() if self.proc.stdout is not None else b""
         if line.strip() != b"ready":
             log = (self.dir / "zygote.log").read_text(errors="replace")[-500:]
             self.stop()
             raise RuntimeError(f"the warm-kernel server did not start: {log}")
 
     @classmethod
-    def get(cls, env: dict[str, str]) -> "Zygote":
+    def get(cls, env: dict[str, str]) -> Zygote | _Shared:
         shared = os.environ.get(SHARED_ENV)
         if shared and _wait_for(shared, os.environ.get(SHARED_PID_ENV, "")):
             return _Shared(shared)  # a batch's zygote, started by the parent for all its workers
@@ -280,7 +281,7 @@ class Zygote:
         try:
             self.proc.kill()
             self.proc.wait(timeout=5)
-        except Exception:  # noqa: BLE001 - best effort at exit
+        except Exception:  # noqa: S110 - best effort at exit: it may be gone already
             pass
         import shutil
 
@@ -352,9 +353,11 @@ def usable() -> bool:
         if not available():
             _probe = False
         else:
-            code = "import ctypes,sys; sys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x00020000|0x40000000|0x20000000|0x08000000|0x04000000) != 0)"
+            code = ("import ctypes,sys; sys.exit(ctypes.CDLL(None, use_errno=True)"
+                    ".unshare(0x00020000|0x40000000|0x20000000|0x08000000|0x04000000) != 0)")
             try:
-                _probe = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, timeout=20).returncode == 0
+                probe = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, timeout=20)  # noqa: S603 - our interpreter, fixed code
+                _probe = probe.returncode == 0
             except (OSError, subprocess.TimeoutExpired):
                 _probe = False
     return _probe

@@ -16,6 +16,7 @@ process limit counts only this kernel's processes and cleanup can kill exactly t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.cleanup import unmount, write_owner
 from grader.config import Limits
 
 __all__ = ["Launch", "detect_mechanism", "kill_uid", "release"]
@@ -80,11 +82,12 @@ def detect_mechanism(preferred: str = "auto") -> tuple[str, str]:
         if _detected is None:
             bwrap = shutil.which("bwrap")
             if not bwrap:
-                _detected = ("rlimits", "bubblewrap (bwrap) is not installed: no namespace isolation; install the 'bubblewrap' package")
+                _detected = ("rlimits", "bubblewrap (bwrap) is not installed: no namespace isolation; "
+                             "install the 'bubblewrap' package")
             else:
                 probe = [bwrap, *_ns_flags(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
                 try:
-                    res = subprocess.run(probe, capture_output=True, timeout=20, check=False)
+                    res = subprocess.run(probe, capture_output=True, timeout=20, check=False)  # noqa: S603 - bwrap found on PATH, fixed arguments
                     ok, err = res.returncode == 0, res.stderr.decode(errors="replace").strip()
                 except (OSError, subprocess.TimeoutExpired) as exc:
                     ok, err = False, str(exc)
@@ -101,19 +104,18 @@ def _python_roots() -> list[str]:
     """Folders the kernel's Python needs: installation prefixes and site-packages, nothing else."""
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        try:
+        with contextlib.suppress(KeyError):
             roots.add(sysconfig.get_paths()[key])
-        except KeyError:
-            pass
     try:
         import site
 
         user = site.getusersitepackages()
         if isinstance(user, str):
             roots.add(user)
-    except Exception:  # pragma: no cover - site without user packages
+    except Exception:  # noqa: S110 - site without user packages: there are none to show the kernel  # pragma: no cover
         pass
-    real = sorted({os.path.realpath(r) for r in roots if r and os.path.isdir(r)} | {r for r in roots if r and os.path.isdir(r)})
+    found = {r for r in roots if r and os.path.isdir(r)}
+    real = sorted({os.path.realpath(r) for r in found} | found)
     # keep only outermost folders
     out: list[str] = []
     for r in real:
@@ -142,7 +144,7 @@ def _parent_dirs(path: str) -> list[str]:
     parents = []
     p = os.path.dirname(path)
     while p not in ("/", ""):
-        if p != "/tmp":
+        if p != "/tmp":  # noqa: S108 - the sandbox's /tmp, not the host's
             parents.append(p)
         p = os.path.dirname(p)
     return [arg for parent in reversed(parents) for arg in ("--perms", "0755", "--dir", parent)]
@@ -206,7 +208,8 @@ class Launch:
             self.mounted = _mount_tmpfs(self.root, f"size={self.limits.max_disk_mb}m,mode=0755")
         for d in (self.work, self.ipc, self.out):
             d.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o755)
+        write_owner(self.root)  # if this process is killed, the next sweep_stale() unmounts and removes it
+        os.chmod(self.root, 0o755)  # noqa: S103 - the kernel's uid must reach work/, out/ and ipc/
         if self.uid is not None:
             for d in (self.work, self.out, self.ipc):
                 os.chown(d, self.uid, self.uid)
@@ -224,12 +227,12 @@ class Launch:
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
-            "TMPDIR": "/tmp" if self.mechanism in ("bwrap", "forkserver") else str(self.work),
+            "TMPDIR": "/tmp" if self.mechanism in ("bwrap", "forkserver") else str(self.work),  # noqa: S108 - the sandbox's own tmpfs
         }
         if self.mechanism in ("bwrap", "forkserver"):
             # IPython's profile (and its startup folder) on the per-start tmpfs: files a notebook
             # plants there cannot run in the kernel that replaces it after a crash
-            env["IPYTHONDIR"] = "/tmp/.ipython"
+            env["IPYTHONDIR"] = "/tmp/.ipython"  # noqa: S108 - the sandbox's own tmpfs, see above
         # Some processors need these for OpenBLAS to compute correctly: pass them on unchanged.
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if key in os.environ:
@@ -266,7 +269,7 @@ class Launch:
             return inner
         argv = [shutil.which("bwrap") or "bwrap", *_ns_flags()]
         # /tmp first: the Python installation (a CI virtualenv) or the scratch folder may live under it
-        argv += ["--perms", "1777", "--size", str(self.limits.max_disk_mb * 2**20), "--tmpfs", "/tmp"]
+        argv += ["--perms", "1777", "--size", str(self.limits.max_disk_mb * 2**20), "--tmpfs", "/tmp"]  # noqa: S108 - a fresh tmpfs
         for path in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc"):
             if os.path.exists(path):
                 argv += ["--ro-bind", path, path]
@@ -301,7 +304,7 @@ def zygote_env(kernel_env: dict[str, str]) -> dict[str, str]:
         import matplotlib
 
         env["MPLCONFIGDIR"] = matplotlib.get_cachedir()  # the grader's font cache, built once
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: S110 - without matplotlib (or its cache) the kernel builds its own font cache
         pass
     return env
 
@@ -309,9 +312,7 @@ def zygote_env(kernel_env: dict[str, str]) -> dict[str, str]:
 def release(launch: Launch) -> None:
     """Unmount the scratch tmpfs (its contents vanish with it)."""
     if launch.mounted:
-        libc = _libc()
-        if libc is None or libc.umount2(os.fsencode(launch.root), 2) != 0:  # MNT_DETACH
-            subprocess.run(["umount", "-l", str(launch.root)], capture_output=True, check=False)
+        unmount(str(launch.root))
         launch.mounted = False
 
 
@@ -334,12 +335,12 @@ def _libc() -> Any:
 
 def _mount_tmpfs(root: Path, options: str) -> bool:
     libc = _libc()
-    if libc is not None:
-        if libc.mount(b"tmpfs", os.fsencode(root), b"tmpfs", 2 | 4, options.encode()) == 0:  # MS_NOSUID | MS_NODEV
-            return True
-    if not shutil.which("mount"):
+    if libc is not None and libc.mount(b"tmpfs", os.fsencode(root), b"tmpfs", 2 | 4, options.encode()) == 0:
+        return True  # flags: MS_NOSUID | MS_NODEV
+    mount = shutil.which("mount")
+    if not mount:
         return False
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"{options},nosuid,nodev", "tmpfs", str(root)],
+    res = subprocess.run([mount, "-t", "tmpfs", "-o", f"{options},nosuid,nodev", "tmpfs", str(root)],  # noqa: S603 - fixed program and options, our own folder
                          capture_output=True, check=False)
     return res.returncode == 0
 
@@ -353,9 +354,10 @@ def kill_uid(uid: int | None) -> None:
         return
     if _SETPRIV:
         # setpriv and sh are spawned with vfork; forking this (large) process costs 5 ms of CPU
-        res = subprocess.run([_SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "/bin/sh", "-c",
+        res = subprocess.run([_SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "/bin/sh", "-c",  # noqa: S603 - fixed command; uid is an int
                               "kill -KILL -1; kill -KILL -1; kill -KILL -1; exit 0"],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             check=False)
         if res.returncode == 0:
             return  # else setpriv could not become the uid: fall back to forking
     pid = os.fork()

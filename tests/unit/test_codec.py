@@ -542,7 +542,8 @@ def test_missing_attribute_and_method_are_reported_as_missing() -> None:
     ns, handles = make_ns(), {}
     value(perform(call("Counter"), ns, handles))
     assert perform({"op": "getattr", "handle": 1, "name": "weight"}, ns, handles) == {"ok": False, "missing": "weight"}
-    assert perform({"op": "method", "handle": 1, "name": "fit", "args": []}, ns, handles) == {"ok": False, "missing": "fit"}
+    reply = perform({"op": "method", "handle": 1, "name": "fit", "args": []}, ns, handles)
+    assert reply == {"ok": False, "missing": "fit"}
 
 
 def test_exception_in_a_method_is_an_error_reply() -> None:
