@@ -1,4 +1,4 @@
-"""Export writers: result dicts in, files out (CSV, Gradescope, JUnit XML, Markdown).
+"""Export writers: results in, files out (CSV, Gradescope, JUnit XML, Markdown).
 
 Every writer is pure apart from the files it writes, writes each file atomically
 (temporary file + rename, so a killed run never leaves half a file), and returns the
@@ -20,11 +20,13 @@ import re
 import secrets
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from grader.report.adapt import ResultLike, as_result
 from grader.report.i18n import t
+from grader.result import Diagnosis, TestResult
 
 __all__ = [
     "MAX_MESSAGE",
@@ -37,7 +39,6 @@ __all__ = [
     "write_markdown_summary",
 ]
 
-Result = Mapping[str, Any]
 PathLike = str | os.PathLike[str]
 
 MAX_MESSAGE = 4000
@@ -111,28 +112,24 @@ def _fmt(value: Any) -> str:
     return f"{number:.10g}"
 
 
-def _is_hidden(test: Mapping[str, Any]) -> bool:
-    return test.get("visibility") != "public"  # unknown visibility is treated as hidden
+def _is_hidden(test: TestResult) -> bool:
+    return test.visibility != "public"  # unknown visibility is treated as hidden
 
 
-def _diagnosis_text(diagnosis: Any) -> str:
-    if isinstance(diagnosis, Mapping):
-        name = diagnosis.get("title") or diagnosis.get("name") or ""
-        hint = diagnosis.get("hint") or diagnosis.get("message") or ""
-        return f"{name}: {hint}" if name and hint else str(name or hint)
-    return str(diagnosis)
+def _diagnosis_text(diagnosis: Diagnosis) -> str:
+    name, hint = diagnosis.name, diagnosis.hint
+    return f"{name}: {hint}" if name and hint else name or hint
 
 
-def _test_output(test: Mapping[str, Any], lang: str = "en") -> str:
+def _test_output(test: TestResult, lang: str = "en") -> str:
     """What a student may read about one test: the verdict only if it is hidden.
 
     The status stays a code (``failed``, ``timeout``): Gradescope and JUnit readers match on it.
     """
-    status = str(test.get("status", ""))
+    status = test.status
     if _is_hidden(test):
         return "" if status == "passed" else t("hidden_test_status", lang, status=status)
-    parts = [str(test.get("message") or "")]
-    parts += [_diagnosis_text(d) for d in test.get("diagnoses") or []]
+    parts = [test.message, *(_diagnosis_text(d) for d in test.diagnoses)]
     text = "\n".join(p for p in parts if p)
     if status in ("error", "timeout") and not text.startswith(status):
         text = f"{status}: {text}" if text else status
@@ -149,19 +146,19 @@ def _csv_text(value: Any) -> str:
 
 
 def write_csv(
-    results: Iterable[Result], path: PathLike, *, tasks: Sequence[str] | None = None
+    results: Iterable[ResultLike], path: PathLike, *, tasks: Sequence[str] | None = None
 ) -> list[Path]:
     """One row per submission, one column per task score; UTF-8 with BOM for Excel.
 
     Task columns follow *tasks*, or else the order in which task names first appear
     (the rubric's order). A submission without a score for a task leaves it empty.
     """
-    rows = list(results)
+    rows = [as_result(r) for r in results]
     if tasks is None:
         seen: dict[str, None] = {}
         for result in rows:
-            for task in result.get("tasks") or []:
-                seen.setdefault(str(task.get("name", "")), None)
+            for task in result.tasks:
+                seen.setdefault(task.name, None)
         tasks = list(seen)
     header = ["student", "submission", "status", "score", "max_score", "passed", "reason"]
 
@@ -169,16 +166,15 @@ def write_csv(
         writer = csv.writer(handle)
         writer.writerow([*header, *tasks])
         for result in rows:
-            by_task = {str(task.get("name", "")): task.get("score") for task in result.get("tasks") or []}
-            passed = result.get("passed")
+            by_task = {task.name: task.score for task in result.tasks}
             writer.writerow([
-                _csv_text(result.get("student", "")),
-                _csv_text(result.get("submission", "")),
-                _csv_text(result.get("status", "")),
-                _fmt(result.get("score")),
-                _fmt(result.get("max_score")),
-                "" if passed is None else ("true" if passed else "false"),
-                _csv_text(result.get("reason", "")),
+                _csv_text(result.student),
+                _csv_text(result.submission),
+                _csv_text(result.status),
+                _fmt(result.score),
+                _fmt(result.max_score),
+                "true" if result.passed else "false",
+                _csv_text(result.reason),
                 *(_fmt(by_task.get(name)) for name in tasks),
             ])
 
@@ -188,34 +184,32 @@ def write_csv(
 # -- Gradescope ------------------------------------------------------------------------
 
 
-def gradescope_result(result: Result, *, visibility: str = "visible") -> dict[str, Any]:
-    """One submission in Gradescope's autograder ``results.json`` format.
+def gradescope_result(result: ResultLike, *, visibility: str = "visible") -> dict[str, Any]:
+    """One submission in Gradescope's autograder ``results.json`` format (its words in English).
 
     Public tests are ``visible``; hidden tests ``after_published`` with their verdict only.
+    Statuses stay codes (``crashed: ...``), as Gradescope and JUnit readers match on them.
     """
+    result = as_result(result)
     lines = []
-    status = result.get("status", "")
-    if status != "graded":
-        reason = result.get("reason")
-        lines.append(f"{status}: {reason}" if reason else str(status))
-    for cell in result.get("cells") or []:
-        if cell.get("error"):
-            lines.append(t("cell_error", "en", index=cell.get("index"), error=cell["error"]))
+    if result.status != "graded":
+        lines.append(f"{result.status}: {result.reason}" if result.reason else result.status)
+    lines += [t("cell_error", "en", index=cell.index, error=cell.error) for cell in result.cells if cell.error]
     tests = []
-    for test in result.get("tests") or []:
+    for test in result.tests:
         entry: dict[str, Any] = {
-            "name": clean_text(test.get("name", "")),
-            "score": _number(test.get("score")),
-            "max_score": _number(test.get("max_score")),
-            "status": "passed" if test.get("status") == "passed" else "failed",
+            "name": clean_text(test.name),
+            "score": _number(test.score),
+            "max_score": _number(test.max_score),
+            "status": "passed" if test.status == "passed" else "failed",
             "visibility": "after_published" if _is_hidden(test) else "visible",
             "output": _test_output(test),
         }
-        if test.get("task"):
-            entry["tags"] = [str(test["task"])]
+        if test.task:
+            entry["tags"] = [test.task]
         tests.append(entry)
     return {
-        "score": _number(result.get("score")),
+        "score": _number(result.score),
         "output": clean_text("\n".join(lines), limit=MAX_MESSAGE),
         "visibility": visibility,
         "tests": tests,
@@ -234,7 +228,7 @@ def safe_dirname(name: str) -> str:
 
 
 def write_gradescope(
-    results: Iterable[Result], outdir: PathLike, *, visibility: str = "visible"
+    results: Iterable[ResultLike], outdir: PathLike, *, visibility: str = "visible"
 ) -> list[Path]:
     """``outdir/<student>/results.json`` for each submission, in Gradescope's format.
 
@@ -244,8 +238,8 @@ def write_gradescope(
     root = Path(outdir)
     used: set[str] = set()
     written = []
-    for result in results:
-        base = safe_dirname(str(result.get("student") or result.get("submission") or ""))
+    for result in map(as_result, results):
+        base = safe_dirname(result.student or result.submission)
         name, n = base, 1
         while name.casefold() in used:  # casefold: macOS and Windows ignore case
             n += 1
@@ -265,7 +259,7 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def write_junit(results: Iterable[Result], path: PathLike) -> list[Path]:
+def write_junit(results: Iterable[ResultLike], path: PathLike) -> list[Path]:
     """JUnit XML: one ``<testsuite>`` per submission, one ``<testcase>`` per test.
 
     ``failed`` and ``timeout`` become ``<failure>``, ``error`` becomes ``<error>``; a
@@ -274,49 +268,41 @@ def write_junit(results: Iterable[Result], path: PathLike) -> list[Path]:
     """
     suites = ET.Element("testsuites", name="grader")
     totals = {"tests": 0, "failures": 0, "errors": 0}
-    for result in results:
-        suite = ET.SubElement(suites, "testsuite", name=clean_text(result.get("submission", "")))
+    for result in map(as_result, results):
+        suite = ET.SubElement(suites, "testsuite", name=clean_text(result.submission))
         props = ET.SubElement(suite, "properties")
-        for key in ("student", "assignment", "rubric_version", "status", "score",
-                    "max_score", "passed"):
-            value = result.get(key)
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                text = "true" if value else "false"
-            elif key in ("score", "max_score"):
-                text = _fmt(value)
-            else:
-                text = clean_text(value)
+        for key, text in (
+            ("student", clean_text(result.student)), ("assignment", clean_text(result.assignment)),
+            ("rubric_version", clean_text(result.rubric_version)), ("status", clean_text(result.status)),
+            ("score", _fmt(result.score)), ("max_score", _fmt(result.max_score)),
+            ("passed", "true" if result.passed else "false"),
+        ):
             ET.SubElement(props, "property", name=key, value=text)
         counts = {"tests": 0, "failures": 0, "errors": 0}
-        cases = list(result.get("tests") or [])
-        status = result.get("status")
+        status = result.status
         if status in ("crashed", "timeout", "invalid"):
             case = ET.SubElement(suite, "testcase", classname="grader", name="notebook")
-            reason = clean_text(result.get("reason") or status, limit=MAX_MESSAGE)
-            error = ET.SubElement(case, "error", message=_first_line(reason), type=str(status))
+            reason = clean_text(result.reason or status, limit=MAX_MESSAGE)
+            error = ET.SubElement(case, "error", message=_first_line(reason), type=status)
             error.text = reason
             counts["tests"] += 1
             counts["errors"] += 1
-        for test in cases:
+        for test in result.tests:
             case = ET.SubElement(
-                suite, "testcase",
-                classname=clean_text(test.get("task") or "grader"),
-                name=clean_text(test.get("name", "")),
+                suite, "testcase", classname=clean_text(test.task or "grader"), name=clean_text(test.name),
             )
             counts["tests"] += 1
-            verdict = test.get("status")
+            verdict = test.status
             if verdict == "passed":
                 continue
-            output = _test_output(test) or str(verdict)
+            output = _test_output(test) or verdict
             tag = "error" if verdict == "error" else "failure"
             counts["errors" if tag == "error" else "failures"] += 1
-            ET.SubElement(case, tag, message=_first_line(output), type=str(verdict)).text = output
+            ET.SubElement(case, tag, message=_first_line(output), type=verdict).text = output
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
-        total_time = (result.get("timings") or {}).get("total")
+        total_time = result.timings.get("total")
         if total_time is not None:
             suite.set("time", f"{_number(total_time):.3f}")
     for key, value in totals.items():
@@ -343,43 +329,36 @@ def _md_code(text: str, indent: str = "") -> str:
     return f"{indent}{fence}text\n{body}\n{indent}{fence}"
 
 
-def _status_word(status: object, lang: str) -> str:
+def _status_word(status: str, lang: str) -> str:
     """A status code in the reader's words (an unknown code as it is), Markdown-escaped."""
-    return _md_inline(t(status, lang) if isinstance(status, str) else status)
+    return _md_inline(t(status, lang))
 
 
-def write_markdown_summary(result: Result, path: PathLike, *, lang: str = "ko") -> list[Path]:
+def write_markdown_summary(result: ResultLike, path: PathLike, *, lang: str = "ko") -> list[Path]:
     """A short Markdown summary of one submission, e.g. for ``$GITHUB_STEP_SUMMARY``."""
-    passed = result.get("passed")
-    mark = "✅" if passed else "❌"
-    verdict = t("verdict_passed" if passed else "verdict_not_passed", lang)
+    result = as_result(result)
+    mark = "✅" if result.passed else "❌"
+    verdict = t("verdict_passed" if result.passed else "verdict_not_passed", lang)
     lines = [
-        f"## {mark} {_md_inline(result.get('student', ''))} — "
-        f"{_md_inline(result.get('assignment', ''))}: "
-        f"{_fmt(result.get('score'))} / {_fmt(result.get('max_score'))} ({verdict}, "
-        f"{t('pass_mark', lang)} {_fmt(result.get('pass_mark'))})",
+        f"## {mark} {_md_inline(result.student)} — {_md_inline(result.assignment)}: "
+        f"{_fmt(result.score)} / {_fmt(result.max_score)} ({verdict}, {t('pass_mark', lang)} {_fmt(result.pass_mark)})",
         "",
-        _md_inline(result.get("submission", "")),
+        _md_inline(result.submission),
         "",
     ]
-    if result.get("status") != "graded":
-        lines += [f"**{t('status', lang)}:** {_status_word(result.get('status'), lang)} — "
-                  f"{_md_inline(result.get('reason', ''))}", ""]
-    tasks = result.get("tasks") or []
-    if tasks:
+    if result.status != "graded":
+        lines += [f"**{t('status', lang)}:** {_status_word(result.status, lang)} — {_md_inline(result.reason)}", ""]
+    if result.tasks:
         lines += [f"| {t('task', lang)} | {t('score', lang)} | {t('max', lang)} |", "|---|---:|---:|"]
-        for task in tasks:
-            title = task.get("title") or task.get("name", "")
-            lines.append(f"| {_md_inline(title)} | {_fmt(task.get('score'))} | "
-                         f"{_fmt(task.get('max_score'))} |")
+        lines += [f"| {_md_inline(task.title or task.name)} | {_fmt(task.score)} | {_fmt(task.max_score)} |"
+                  for task in result.tasks]
         lines.append("")
-    tests = result.get("tests") or []
-    failed_public = [x for x in tests if not _is_hidden(x) and x.get("status") != "passed"]
+    tests = result.tests
+    failed_public = [x for x in tests if not _is_hidden(x) and x.status != "passed"]
     if failed_public:
         lines += [f"### {t('failed_public_tests', lang)} ({len(failed_public)})", ""]
         for test in failed_public:
-            lines.append(f"- **{_md_inline(test.get('name', ''))}** "
-                         f"({_md_inline(test.get('task', ''))}): {_status_word(test.get('status'), lang)}")
+            lines.append(f"- **{_md_inline(test.name)}** ({_md_inline(test.task)}): {_status_word(test.status, lang)}")
             output = _test_output(test, lang)
             if output:
                 lines += ["", _md_code(output, indent="  "), ""]
@@ -388,17 +367,16 @@ def write_markdown_summary(result: Result, path: PathLike, *, lang: str = "ko") 
     elif tests:
         lines += [t("all_public_passed", lang), ""]
     hidden = [x for x in tests if _is_hidden(x)]
-    hidden_failed = [x for x in hidden if x.get("status") != "passed"]
+    hidden_failed = [x for x in hidden if x.status != "passed"]
     if hidden_failed:
-        names = ", ".join(f"{_md_inline(x.get('name', ''))} ({_status_word(x.get('status'), lang)})"
-                          for x in hidden_failed)
+        names = ", ".join(f"{_md_inline(x.name)} ({_status_word(x.status, lang)})" for x in hidden_failed)
         summary = t("hidden_failed", lang, failed=len(hidden_failed), total=len(hidden))
         lines += [f"{summary}: {names}", ""]
-    cells = [c for c in result.get("cells") or [] if c.get("error")]
+    cells = [c for c in result.cells if c.error]
     if cells:
         lines += [f"### {t('cells', lang)}", ""]
-        lines += [f"- {t('cell', lang)} {_md_inline(c.get('index'))}: "
-                  f"{_md_inline(clean_text(c['error'], limit=300, lang=lang))}" for c in cells]
+        lines += [f"- {t('cell', lang)} {_md_inline(c.index)}: {_md_inline(clean_text(c.error, limit=300, lang=lang))}"
+                  for c in cells]
         lines.append("")
     text = "\n".join(lines).rstrip() + "\n"
     return [_write_text(Path(path), text)]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from grader.report.adapt import ResultLike, as_result
 from grader.report.exports import clean_text
 from grader.report.i18n import t
+from grader.result import Details, Result, TestResult
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("grader.report", "templates"),
@@ -19,40 +22,35 @@ _ENV = jinja2.Environment(
 )
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: object) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, (int, float)) else str(x)
 
 
-def _student_view(result: dict[str, Any], lang: str) -> dict[str, Any]:
+def _student_test(test: TestResult, lang: str) -> TestResult:
+    if test.visibility == "hidden":
+        return replace(test, message="", diagnoses=(), notes=(), details=Details())
+    return replace(test, message=clean_text(test.message, limit=4000, lang=lang))
+
+
+def _student_view(result: Result, lang: str) -> Result:
     """Clean hostile text; hidden tests keep only their name and verdict."""
-    r = dict(result)
-    tests = []
-    for test in result.get("tests", []):
-        test = dict(test)
-        if test.get("visibility") == "hidden":
-            test.update(message="", diagnoses=[], notes=[], details={})
-        else:
-            test["message"] = clean_text(test.get("message", ""), limit=4000, lang=lang)
-            test.setdefault("details", {})
-        tests.append(test)
-    r["tests"] = tests
-    r["reason"] = clean_text(r.get("reason", ""), limit=2000, lang=lang)
-    r["cells"] = [dict(c, error=clean_text(c.get("error", ""), limit=1000, lang=lang),
-                       slip_title=clean_text(c.get("slip_title", ""), limit=300, lang=lang),
-                       hint=clean_text(c.get("hint", ""), limit=500, lang=lang))
-                  for c in result.get("cells", [])]
-    r["notes"] = [clean_text(n, limit=500, lang=lang) for n in result.get("notes", []) if isinstance(n, str)]
-    return r
+    cells = tuple(replace(c, error=clean_text(c.error, limit=1000, lang=lang),
+                          slip_title=clean_text(c.slip_title, limit=300, lang=lang),
+                          hint=clean_text(c.hint, limit=500, lang=lang))
+                  for c in result.cells)
+    return replace(result, tests=tuple(_student_test(test, lang) for test in result.tests),
+                   reason=clean_text(result.reason, limit=2000, lang=lang), cells=cells,
+                   notes=tuple(clean_text(n, limit=500, lang=lang) for n in result.notes))
 
 
-def render(result: dict[str, Any], *, lang: str = "ko", title: str = "", public_only: bool = False) -> str:
+def render(result: ResultLike, *, lang: str = "ko", title: str = "", public_only: bool = False) -> str:
     return _ENV.get_template("submission.html.j2").render(
-        r=_student_view(result, lang), lang=lang, title=title or t("title", lang),
+        r=_student_view(as_result(result), lang), lang=lang, title=title or t("title", lang),
         t=lambda key, **values: t(key, lang, **values), fmt=_fmt, public_only=public_only,
     )
 
 
-def write(result: dict[str, Any], path: Path, **kw: Any) -> Path:
+def write(result: ResultLike, path: Path, **kw: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(render(result, **kw), encoding="utf-8")

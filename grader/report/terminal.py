@@ -12,46 +12,47 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from grader.report.adapt import ResultLike, as_result
 from grader.report.exports import clean_text
 from grader.report.i18n import CONSOLE_LANG, t
 
 _STYLE = {"passed": "green", "failed": "red", "error": "dark_orange", "timeout": "yellow"}
 
 
-def print_result(result: dict[str, Any], *, lang: str = "ko", console: Console | None = None) -> None:
+def print_result(result: ResultLike, *, lang: str = "ko", console: Console | None = None) -> None:
+    r = as_result(result)
     con = console or Console(highlight=False)
-    con.print(Text(f"{result['submission']}  {t(result['status'], lang)}", style="bold"))
-    if result.get("reason"):
-        con.print(Text(clean_text(result["reason"], limit=500, lang=lang), style="yellow"))
-    for note in result.get("notes", [])[:5]:
+    con.print(Text(f"{r.submission}  {t(r.status, lang)}", style="bold"))
+    if r.reason:
+        con.print(Text(clean_text(r.reason, limit=500, lang=lang), style="yellow"))
+    for note in r.notes[:5]:
         con.print(Text(f"{t('notes', lang)}: {clean_text(note, limit=300, lang=lang)}", style="dim"))
     table = Table(show_header=True, header_style="bold")
     table.add_column(t("task", lang))
     table.add_column(t("score", lang), justify="right")
-    for task in result["tasks"]:
-        table.add_row(task["title"], f"{task['score']:g} / {task['max_score']:g}")
-    total = f"{result['score']:g} / {result['max_score']:g}"
-    table.add_row(Text(t("score", lang), style="bold"), Text(total, style="bold"))
+    for task in r.tasks:
+        table.add_row(task.title, f"{task.score:g} / {task.max_score:g}")
+    table.add_row(Text(t("score", lang), style="bold"), Text(f"{r.score:g} / {r.max_score:g}", style="bold"))
     con.print(table)
-    failed = [x for x in result["tests"] if x["status"] != "passed"]
+    failed = [x for x in r.tests if x.status != "passed"]
     if not failed:
         con.print(Text(t("all_passed", lang), style="green"))
     else:
         con.print(Text(f"{t('failed_tests', lang)} ({len(failed)})", style="bold red"))
     for test in failed:
-        line = Text(f"  ✗ {test['name']}", style=_STYLE.get(test["status"], "red"))
-        line.append(f"  [{t(test['status'], lang)}]", style="dim")
+        line = Text(f"  ✗ {test.name}", style=_STYLE.get(test.status, "red"))
+        line.append(f"  [{t(test.status, lang)}]", style="dim")
         con.print(line)
-        if test.get("visibility") == "hidden":
+        if test.visibility == "hidden":
             continue
-        if test.get("message"):
-            con.print(Text("    " + clean_text(test["message"], limit=600, lang=lang)))
-        for d in test.get("diagnoses", []):
-            con.print(Text(f"    → {d['name']}: {clean_text(d['hint'], limit=400, lang=lang)}", style="cyan"))
-    for test in result["tests"]:
-        if test["status"] == "passed" and test.get("diagnoses") and test.get("visibility") != "hidden":
-            for d in test["diagnoses"]:
-                con.print(Text(f"  ✓ {test['name']}: {t('recognised', lang)} · {d['name']}", style="green"))
+        if test.message:
+            con.print(Text("    " + clean_text(test.message, limit=600, lang=lang)))
+        for d in test.diagnoses:
+            con.print(Text(f"    → {d.name}: {clean_text(d.hint, limit=400, lang=lang)}", style="cyan"))
+    for test in r.tests:
+        if test.status == "passed" and test.visibility != "hidden":
+            for d in test.diagnoses:
+                con.print(Text(f"  ✓ {test.name}: {t('recognised', lang)} · {d.name}", style="green"))
 
 
 class BatchProgress:
@@ -75,22 +76,23 @@ class BatchProgress:
             self.progress.__enter__()
         return self
 
-    def update(self, done: int, total: int, result: dict[str, Any] | None) -> None:
+    def update(self, done: int, total: int, result: ResultLike | None) -> None:
+        r = None if result is None else as_result(result)
         if self.progress is not None:
             if self.task is None:
                 self.task = self.progress.add_task("", total=total)
-            desc = f"{result['student']} {result['score']:g}" if result else ""
+            desc = f"{r.student} {r.score:g}" if r else ""
             self.progress.update(self.task, completed=done, total=total, description=desc)
             return
-        if result is None:
+        if r is None:
             print(t("progress_start", self.lang, total=total), file=sys.stderr, flush=True)
             return
         elapsed = time.perf_counter() - self.t0
         eta = elapsed / done * (total - done) if done else 0.0
         # the status stays a code here: the TA's log, grep-able like the gradebook's column
-        print(t("progress_line", self.lang, done=done, total=total, submission=result["submission"],
-                status=result["status"], score=f"{result['score']:g}", max_score=f"{result['max_score']:g}",
-                elapsed=f"{elapsed:.0f}", eta=f"{eta:.0f}"), file=sys.stderr, flush=True)
+        print(t("progress_line", self.lang, done=done, total=total, submission=r.submission, status=r.status,
+                score=f"{r.score:g}", max_score=f"{r.max_score:g}", elapsed=f"{elapsed:.0f}", eta=f"{eta:.0f}"),
+              file=sys.stderr, flush=True)
 
     def __exit__(self, *exc: Any) -> None:
         if self.progress is not None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from grader.result import Result, ResultError
 from grader.report.exports import (
     clean_text,
     gradescope_result,
@@ -54,10 +55,10 @@ def make_result(student: str = "김민준", filename: str = "week3_assignmet2(�
             {"name": "test_backprop_db", "task": "backprop", "score": 0.0, "max_score": 10.0,
              "visibility": "public", "status": "failed",
              "message": "db: expected -0.02735214, got -0.10753744 <b>&</b> `x`",
-             "diagnoses": [{"name": "db_from_da", "hint": "db를 da의 합으로 계산했습니다"}]},
+             "diagnoses": [{"name": "db_from_da", "kind": "mistake", "hint": "db를 da의 합으로 계산했습니다"}]},
             {"name": "test_hidden_xor[1-1]", "task": "gates", "score": 0.0, "max_score": 1.0,
              "visibility": "hidden", "status": "failed", "message": HIDDEN_SECRET,
-             "diagnoses": [{"name": "xor_as_or", "hint": HIDDEN_SECRET}]},
+             "diagnoses": [{"name": "xor_as_or", "kind": "mistake", "hint": HIDDEN_SECRET}]},
             {"name": "test_hidden_forward", "task": "backprop", "score": 0.0, "max_score": 1.0,
              "visibility": "hidden", "status": "timeout", "message": HIDDEN_SECRET,
              "diagnoses": []},
@@ -70,6 +71,8 @@ def make_result(student: str = "김민준", filename: str = "week3_assignmet2(�
         "sandbox": "bwrap",
         "timings": {"kernel_start": 0.6, "execute": 1.2, "tests": 0.3, "total": 2.2},
     }
+    for test in result["tests"]:
+        test.update(notes=[], details={})
     result.update(overrides)
     return result
 
@@ -167,9 +170,9 @@ def test_gradescope_never_leaks_hidden_messages(tmp_path: Path,
     assert hidden["test_hidden_xor[1-1]"]["output"] == "hidden test: failed"
     assert hidden["test_hidden_forward"]["output"] == "hidden test: timeout"
     assert hidden["test_hidden_or"]["output"] == ""
-    # a test without a visibility is treated as hidden, not shown
+    # a test with a visibility other than public is treated as hidden, not shown
     odd = make_result()
-    del odd["tests"][2]["visibility"]
+    odd["tests"][2]["visibility"] = "unknown"
     (db,) = [t for t in gradescope_result(odd)["tests"] if t["name"] == "test_backprop_db"]
     assert db["visibility"] == "after_published" and "expected" not in db["output"]
 
@@ -288,6 +291,29 @@ def test_markdown_escapes_html_and_fences(tmp_path: Path) -> None:
     assert "<img" not in text and "&lt;img" in text
     assert "  ````text\n  ```\n  # not a heading\n  ```\n  db_from_da: " in text
     assert "\n  ````\n" in text
+
+
+# -- the input: a Result ---------------------------------------------------------------
+
+
+def test_writers_take_a_result_and_a_dict_alike(tmp_path: Path, results: list[dict[str, Any]]) -> None:
+    typed = [Result.from_dict(r) for r in results]
+    for name, items in (("dicts", results), ("typed", typed)):
+        out = tmp_path / name
+        write_csv(items, out / "g.csv")
+        write_gradescope(items, out / "gs")
+        write_junit(items, out / "j.xml")
+        write_markdown_summary(items[0], out / "s.md")
+    for path in (tmp_path / "typed").rglob("*.*"):
+        assert path.read_bytes() == (tmp_path / "dicts" / path.relative_to(tmp_path / "typed")).read_bytes()
+
+
+def test_half_a_result_is_refused_not_reported(tmp_path: Path) -> None:
+    half = make_result()
+    del half["passed"]
+    with pytest.raises(ResultError, match="passed"):
+        write_markdown_summary(half, tmp_path / "s.md")
+    assert not (tmp_path / "s.md").exists()
 
 
 # -- purity -----------------------------------------------------------------------------

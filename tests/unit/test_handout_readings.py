@@ -240,6 +240,7 @@ def test_reports_show_the_handouts_own_failures_apart_and_the_notes():
     result = {
         "submission": "kim/week3.ipynb", "student": "kim", "status": "graded", "reason": "", "score": 88.0,
         "max_score": 100.0, "assignment": "week3_nn_basic", "rubric_version": "x", "sandbox": "forkserver",
+        "schema": 1, "sha256": "", "pass_mark": 60.0, "passed": True, "timings": {},  # a whole result
         "tasks": [{"name": "training", "title": "training", "score": 0.0, "max_score": 12.0}], "tests": [],
         "cells": [{"index": 23, "status": "error", "error": "NameError: name 'dw' is not defined", "origin": "handout",
                    "slip": "gradient_never_kept", "slip_title": "dw and db were never computed",
