@@ -7,12 +7,15 @@ them; none raises for a student's mistake: failures become results.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
@@ -20,43 +23,73 @@ from grader import notebook as nbio
 from grader import rubric as rubric_mod
 from grader.config import Limits
 from grader.errors import GraderError, NotebookError, RubricError, SandboxError
-from grader.namespaces import LazyReference, RecordedNamespace, ReferenceNamespace, ReferenceSet, StudentNamespace
+from grader.namespaces import (
+    LazyReference,
+    Namespace,
+    RecordedNamespace,
+    ReferenceNamespace,
+    ReferenceSet,
+    StudentNamespace,
+)
+from grader.result import RESULT_SCHEMA, CellFailure, Result, TaskScore, TestResult, canonical_json
 from grader.runner import not_run, run_tests
-from grader.scoring import score_tests, total
+from grader.scoring import scored_parts
 
-RESULT_SCHEMA = 1
-_REFERENCES: dict[tuple[str, str], ReferenceNamespace] = {}
+if TYPE_CHECKING:  # the kernel machinery loads when a kernel is wanted, not with this module
+    from grader.sandbox.pool import SparePool
+
+if TYPE_CHECKING:
+    from grader.sandbox.pool import SparePool
+
+
+class ReferenceCache:
+    """The reference solution, run once per rubric (its folder and content digest) by its owner.
+
+    A batch worker owns one (``grader.worker.Worker``); library calls that pass none share the
+    process's ``LIBRARY_REFERENCES``, so grading many notebooks in one process runs the reference
+    once, as a worker does (a cache, not state: an entry is a pure function of the rubric)."""
+
+    def __init__(self) -> None:
+        self._sets: dict[tuple[str, str], ReferenceSet] = {}
+
+    def get(self, rubric: rubric_mod.Rubric) -> ReferenceSet:
+        key = (str(rubric.path), rubric.digest)
+        if key not in self._sets:
+            sources = reference_sources(rubric)
+            main = ReferenceNamespace(sources, files=rubric.files)
+            variants: list[tuple[Any, Namespace]] = [
+                (v, LazyReference(lambda v=v: ReferenceNamespace([*sources, v.source], files=rubric.files,
+                                                                 prefix=f"{v.name}:")))
+                for v in rubric.variants
+            ]
+            self._sets[key] = ReferenceSet(main, variants, rubric.returns)
+        return self._sets[key]
+
+
+LIBRARY_REFERENCES = ReferenceCache()
 
 
 def reference_sources(rubric: rubric_mod.Rubric) -> list[str]:
     sol = rubric.solution_path()
     if not sol.is_file():
         raise RubricError(f"reference solution {sol} not found (rubric {rubric.path})")
-    nb = nbformat.read(sol, as_version=4)
+    nb = nbformat.read(sol, as_version=4)  # type: ignore[no-untyped-call]  # nbformat has no type hints
     return [nbio.remove_markers(c.source) for c in nb.cells if c.cell_type == "code"]
 
 
-def reference_for(rubric: rubric_mod.Rubric) -> ReferenceSet:
+def reference_for(rubric: rubric_mod.Rubric, cache: ReferenceCache | None = None) -> ReferenceSet:
     """The ``reference`` fixture: the solution (TA) or the stored expected values (student)."""
     if rubric.public_only:
         if rubric.expected is None:
-            raise RubricError(f"{rubric.path} has no expected.json; regenerate it with `grader generate {rubric.assignment}`")
+            raise RubricError(f"{rubric.path} has no expected.json; "
+                              f"regenerate it with `grader generate {rubric.assignment}`")
         src = str(rubric.path / "expected.json")
         return ReferenceSet(
             RecordedNamespace(rubric.expected, source=src),
             [(v, RecordedNamespace(rubric.expected, source=src, prefix=f"{v.name}:")) for v in rubric.variants],
             rubric.returns,
         )
-    key = (str(rubric.path), rubric.digest)
-    if key not in _REFERENCES:
-        sources = reference_sources(rubric)
-        main = ReferenceNamespace(sources, files=rubric.files)
-        variants = [
-            (v, LazyReference(lambda v=v: ReferenceNamespace([*sources, v.source], files=rubric.files, prefix=f"{v.name}:")))
-            for v in rubric.variants
-        ]
-        _REFERENCES[key] = ReferenceSet(main, variants, rubric.returns)
-    return _REFERENCES[key]
+    return (cache or LIBRARY_REFERENCES).get(rubric)
 
 
 def student_id(submission: str) -> str:
@@ -66,16 +99,22 @@ def student_id(submission: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
-def _status(cells: list[dict[str, Any]], report: Any, outcomes: list[dict[str, Any]]) -> tuple[str, str]:
-    bad = [c for c in cells if c["status"] != "ok"]
+def unscored(rubric: rubric_mod.Rubric, message: str) -> tuple[list[TestResult], list[TaskScore]]:
+    """Every test of the rubric not run (``message`` says why), scored: 0 of each task's points."""
+    return scored_parts(not_run(rubric, message), rubric.tasks)
+
+
+def _status(cells: list[CellFailure], report: Any, outcomes: list[dict[str, Any]]) -> tuple[str, str]:
+    bad = [c for c in cells if c.status != "ok"]
     if report.gave_up:
-        return "crashed", f"the kernel kept dying and grading stopped early ({report.gave_up}); tests that needed later cells scored 0"
+        return "crashed", (f"the kernel kept dying and grading stopped early ({report.gave_up}); "
+                           "tests that needed later cells scored 0")
     if report.timed_out:
         return "timeout", "the notebook did not finish within the time limit; cells after the limit were not run"
     if outcomes and all(o["status"] == "timeout" and o["message"].startswith("not run") for o in outcomes[-1:]):
         return "timeout", "the tests did not finish within the time limit"
     if bad:
-        shown = "; ".join(f"cell {c['index']}: {c['error'] or c['status']}" for c in bad[:3])
+        shown = "; ".join(f"cell {c.index}: {c.error or c.status}" for c in bad[:3])
         more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
         return "partial", f"{len(bad)} cell(s) failed ({shown}{more}); everything else was graded"
     return "graded", ""
@@ -90,89 +129,96 @@ def grade_notebook(
     sandbox: str = "auto",
     limits: Limits | None = None,
     executed_out: Path | None = None,
-    spare: bool = False,
 ) -> dict[str, Any]:
-    """Grade one notebook file; always returns a result dict (schema ``RESULT_SCHEMA``).
+    """Grade one notebook file; always returns a result, as its JSON-able dict (``Result.to_dict``).
 
-    ``spare``: keep a fresh kernel booting for the next call (batch workers)."""
+    The library's entry point (``grade_file`` gives the typed :class:`~grader.result.Result`)."""
+    return grade_file(path, rubric, submission=submission, student=student, sandbox=sandbox, limits=limits,
+                      executed_out=executed_out).to_dict()
+
+
+def grade_file(
+    path: Path,
+    rubric: rubric_mod.Rubric,
+    *,
+    submission: str | None = None,
+    student: str | None = None,
+    sandbox: str = "auto",
+    limits: Limits | None = None,
+    executed_out: Path | None = None,
+    spare: SparePool | None = None,
+    references: ReferenceCache | None = None,
+) -> Result:
+    """Grade one notebook file; always returns a :class:`Result` (a student's mistake never raises).
+
+    ``spare``: the SparePool to take the kernel from (a batch worker's: the next one boots while
+    this one is graded), else the kernel starts cold; ``references``: the cache the reference
+    solution runs in (default: the process's ``LIBRARY_REFERENCES``)."""
     t0 = time.perf_counter()
     submission = submission or path.name
     data = b""
-    try:
+    with contextlib.suppress(OSError):  # unreadable: nbio.load says so and the result is 'invalid'
         data = path.read_bytes()
-    except OSError:
-        pass
-    result: dict[str, Any] = {
-        "schema": RESULT_SCHEMA,
-        "assignment": rubric.assignment,
-        "rubric_version": rubric.version,
-        "submission": submission,
-        "student": student or student_id(submission),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "status": "graded",
-        "reason": "",
-        "score": 0.0,
-        "max_score": round(rubric.max_score, 4),
+    ident: dict[str, Any] = {
+        "assignment": rubric.assignment, "rubric_version": rubric.version, "submission": submission,
+        "student": student or student_id(submission), "sha256": hashlib.sha256(data).hexdigest(),
         "pass_mark": rubric.pass_mark,
-        "passed": False,
-        "tasks": [],
-        "tests": [],
-        "cells": [],
-        "notes": [],
-        "sandbox": "",
-        "timings": {},
     }
+
+    def total_time(timings: dict[str, float]) -> dict[str, float]:
+        return {**timings, "total": round(time.perf_counter() - t0, 3)}
+
     limits = limits or rubric.limits
     try:
         nb = nbio.load(path, name=submission)
     except NotebookError as exc:
-        return _finish_invalid(result, rubric, str(exc), t0)
-    reference = reference_for(rubric)
+        tests, tasks = unscored(rubric, "not run: the notebook could not be read")
+        return Result.invalid(**ident, reason=str(exc), tests=tests, tasks=tasks, timings=total_time({}))
+    reference = reference_for(rubric, references)
+    mechanism, notes, timings = "", [], {}
     try:
-        from grader.sandbox import KernelSession
         from grader.sandbox.offline import setup_code
+        from grader.sandbox.pool import start_session
 
-        with KernelSession.fresh(limits=limits, sandbox=sandbox, files=rubric.files,
-                                 setup_code=setup_code(rubric.serve_urls, rubric.compat), spare=spare) as ks:
-            result["sandbox"] = ks.mechanism
+        with start_session(spare, limits=limits, sandbox=sandbox, files=rubric.files,
+                           setup_code=setup_code(rubric.serve_urls, rubric.compat)) as ks:
+            mechanism = ks.mechanism
             report = ks.run_notebook(nb)
             t_tests = time.perf_counter()
             sources = [str(c.source) for c in nb.cells if c.cell_type == "code"]
-            student = StudentNamespace(ks, sources)
+            student_ns = StudentNamespace(ks, sources)
             if rubric.compat:
-                result["notes"] += _compat_notes(student)
-            outcomes = run_tests(rubric, student=student, reference=reference,
-                                 budget=limits.tests_timeout)
+                notes += _compat_notes(student_ns)
+            outcomes = run_tests(rubric, student=student_ns, reference=reference, budget=limits.tests_timeout)
             test_events = list(ks.test_events)
-            result["timings"] = {
+            timings = {
                 "kernel_start": round(ks.timings.get("kernel_start", 0.0), 3),
                 "execute": round(ks.timings.get("execute", 0.0), 3),
                 "tests": round(time.perf_counter() - t_tests, 3),
             }
             if executed_out is not None:
                 executed_out.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(nb, executed_out)
+                nbformat.write(nb, executed_out)  # type: ignore[no-untyped-call]  # nbformat has no type hints
     except SandboxError as exc:
-        outcomes = not_run(rubric, "not run: the kernel could not be started")
-        result.update(status="crashed", reason=str(exc))
-        return _finish(result, rubric, outcomes, t0)
-    cells = [c.to_dict() for c in report.cells if c.status != "ok"]
-    for c in cells:
-        _blame(c, rubric, nb)
-        if c.get("origin") == "handout":
-            result["notes"].append(f"cell {c['index']} failed because of the handout's own code, not yours: {c['slip_title']}")
-    result["cells"] = cells
-    status, reason = _status([c for c in cells if c.get("origin") != "handout"], report, outcomes)
+        tests, tasks = unscored(rubric, "not run: the kernel could not be started")
+        return Result.crashed(**ident, reason=str(exc), tests=tests, tasks=tasks, notes=notes, sandbox=mechanism,
+                              timings=total_time(timings))
+    cells = [_cell_failure(c, rubric, nb) for c in report.cells if c.status != "ok"]
+    notes += [f"cell {c.index} failed because of the handout's own code, not yours: {c.slip_title}"
+              for c in cells if c.origin == "handout"]
+    status, reason = _status([c for c in cells if c.origin != "handout"], report, outcomes)
     if test_events and status == "graded":
         # the notebook ran, but graded calls hung or crashed the kernel: say so
         shown = "; ".join(dict.fromkeys(test_events))
         status, reason = "partial", f"during the tests: {shown[:600]}; those tests scored 0, the rest was graded"
-    result["status"], result["reason"] = status, reason
-    return _finish(result, rubric, outcomes, t0)
+    tests, tasks = scored_parts(outcomes, rubric.tasks)
+    return Result.scored(**ident, status=status, reason=reason, tests=tests, tasks=tasks, cells=cells, notes=notes,
+                         sandbox=mechanism, timings=total_time(timings))
 
 
 _COMPAT_NOTES = {
-    "read_csv(eader=)": "pd.read_csv(..., eader=None) (the handout's typo of header=) was read as header=None, as the handout meant",
+    "read_csv(eader=)": ("pd.read_csv(..., eader=None) (the handout's typo of header=) was read as header=None, "
+                         "as the handout meant"),
 }
 
 
@@ -187,27 +233,28 @@ def _compat_notes(student: StudentNamespace) -> list[str]:
         if not isinstance(what, str):
             continue
         if what.startswith("np."):
-            notes.append(f"{what} was used (the handout's own demo cell uses np.int): NumPy 1.24 removed it; the grader's kernel accepts it as the course's environment did (on a current NumPy write {what[3:]})")
+            notes.append(f"{what} was used (the handout's own demo cell uses np.int): NumPy 1.24 removed it; the "
+                         "grader's kernel accepts it as the course's environment did "
+                         f"(on a current NumPy write {what[3:]})")
         else:
             notes.append(_COMPAT_NOTES.get(what, f"{what} was used"))
     return notes[:10]
 
 
-def _blame(cell: dict[str, Any], rubric: rubric_mod.Rubric, nb: Any) -> None:
-    """Mark a failed cell whose failure is one of the handout's own slips (``[[slips]]``)."""
-    if cell.get("status") != "error" or not rubric.slips:
-        return
+def _cell_failure(cell: Any, rubric: rubric_mod.Rubric, nb: Any) -> CellFailure:
+    """A cell that did not run cleanly; marked as the handout's when its failure is one of the
+    handout's own slips (the rubric's ``[[slips]]``)."""
+    failure = CellFailure(cell.index, cell.status, cell.error)
+    if cell.status != "error" or not rubric.slips:
+        return failure
     try:
-        source = str(nb.cells[cell["index"]].source)
+        source = str(nb.cells[cell.index].source)
     except (IndexError, KeyError, TypeError):
-        return
+        return failure
     for slip in rubric.slips:
-        if slip.matches(str(cell.get("error", "")), source):
-            cell["origin"] = "handout"
-            cell["slip"] = slip.name
-            cell["slip_title"] = slip.title
-            cell["hint"] = slip.hint
-            return
+        if slip.matches(str(cell.error), source):
+            return replace(failure, origin="handout", slip=slip.name, slip_title=slip.title, hint=slip.hint)
+    return failure
 
 
 PIP_NAMES = {"sklearn": "scikit-learn", "PIL": "pillow", "cv2": "opencv-python", "yaml": "pyyaml"}
@@ -228,32 +275,20 @@ def require_packages(rubric: rubric_mod.Rubric) -> None:
         )
 
 
-def _finish_invalid(result: dict[str, Any], rubric: rubric_mod.Rubric, reason: str, t0: float) -> dict[str, Any]:
-    outcomes = not_run(rubric, "not run: the notebook could not be read")
-    result.update(status="invalid", reason=reason)
-    return _finish(result, rubric, outcomes, t0)
-
-
-def _finish(result: dict[str, Any], rubric: rubric_mod.Rubric, outcomes: list[dict[str, Any]], t0: float) -> dict[str, Any]:
-    tests, tasks = score_tests(outcomes, rubric.tasks)
-    result["tests"] = tests
-    result["tasks"] = tasks
-    result["score"], result["max_score"] = total(tasks)
-    result["passed"] = result["score"] >= rubric.pass_mark
-    result["timings"]["total"] = round(time.perf_counter() - t0, 3)
-    return result
-
-
-def result_json(result: dict[str, Any]) -> str:
+def result_json(result: Result | Mapping[str, Any]) -> str:
     """Canonical JSON text of a result: the same bytes for the same grading, timings aside."""
-    return json.dumps(result, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    return result.to_json() if isinstance(result, Result) else canonical_json(result)
 
 
-def without_timings(result: dict[str, Any]) -> dict[str, Any]:
+def without_timings(result: Result | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(result, Result):
+        return result.without_timings()
     return {k: v for k, v in result.items() if k != "timings"}
 
 
-def load_rubric(*, assignment: str | None = None, rubric: Path | None = None, public: bool = False) -> rubric_mod.Rubric:
+def load_rubric(
+    *, assignment: str | None = None, rubric: Path | None = None, public: bool = False
+) -> rubric_mod.Rubric:
     path = rubric_mod.resolve(assignment, rubric=rubric, public=public)
     public_only = public or (path / "expected.json").is_file() and not (path / "tests" / "hidden").is_dir()
     rb = rubric_mod.load(path, public_only=public_only)
@@ -306,6 +341,6 @@ def check(notebook: Path, *, assignment: str | None = None, rubric: Path | None 
 
 
 __all__ = [
-    "GraderError", "RESULT_SCHEMA", "check", "grade_notebook", "load_rubric", "reference_for",
-    "result_json", "student_id", "without_timings",
+    "LIBRARY_REFERENCES", "RESULT_SCHEMA", "GraderError", "ReferenceCache", "Result", "check", "grade_file",
+    "grade_notebook", "load_rubric", "reference_for", "result_json", "student_id", "unscored", "without_timings",
 ]

@@ -1,11 +1,14 @@
-"""Grade a batch on a Dask cluster: the same results as local grading, on many machines.
+"""Where a batch's submissions are graded: a local process pool, or a Dask cluster.
 
-How a course runs it::
+Both hand :class:`~grader.worker.Job` s to :class:`~grader.worker.Worker` s and yield one
+:class:`~grader.result.Result` per job as it completes (``run_local``, ``run_dask``).
+
+Dask: the same results as local grading, on many machines. How a course runs it::
 
     # one machine (reachable by the grading machines and by the TA's):
     dask scheduler                                   # listens on tcp://host:8786
 
-    # each grading machine (grader and bubblewrap installed there, the same grader version):
+    # each grading machine (grader and bubblewrap installed there, the same grader code):
     dask worker tcp://host:8786 --nworkers N --nthreads 1
 
     # the TA, anywhere that reaches the scheduler:
@@ -22,7 +25,7 @@ What goes where:
   worker once (``client.scatter``), and unpacked once per worker process into a temp folder
   keyed by the archive's digest. Each task carries the bytes of ONE notebook, read by the
   parent just before it is submitted (never all at once).
-* Each task grades one submission and returns its result dict. The parent records results in
+* Each task grades one submission and returns its :class:`Result`. The parent records results in
   the gradebook as they complete, and writes ``result.json`` and ``report.html`` into the
   output folder itself; workers never write into it. **Executed notebooks are not kept in Dask
   mode** (``executed.ipynb`` is only written by local grading).
@@ -30,43 +33,138 @@ What goes where:
   for thousands of submissions.
 * A task whose worker dies is retried once by Dask (``retries=1``); a task that still fails
   (an exception, the worker lost twice) becomes a ``crashed`` result: every submission gets one.
+* Before any submission, a probe task loads the rubric on a worker and returns the fingerprint
+  of the grader code it runs (``code_fingerprint``); a worker running other code is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import importlib
 import io
 import json
 import shutil
+import sys
 import tarfile
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from grader import batch
-from grader.cleanup import FOLDER, at_exit
+from grader import worker
+from grader.cleanup import FOLDER, at_exit, temp_prefix
+from grader.config import Limits
+from grader.errors import GraderError
+from grader.result import Result
+from grader.worker import Job, WorkerConfig
 
 IN_FLIGHT_PER_THREAD = 4
 CONNECT_TIMEOUT = 20  # seconds to reach the scheduler
 MAX_RESUBMITS = 2  # times a job is sent again after the cluster lost its inputs
 
-# -- worker side --------------------------------------------------------------------------
-# digest -> folder the rubric bundle was unpacked into (once per worker process)
-_BUNDLES: dict[str, Path] = {}
-# (digest, public_only, sandbox, limit overrides) -> (rubric, limits)
-_STATES: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+# -- local pool ---------------------------------------------------------------------------
+def run_local(todo: list[Job], config: WorkerConfig, jobs: int) -> Iterator[Result]:
+    """Yield results as pool workers finish them, keeping at most 2 x jobs in flight.
+
+    Workers write each job's outputs under ``config.out``. A worker that dies (the OOM killer, a
+    grader bug) costs only its submission: it gets a 'crashed' result and the pool is rebuilt.
+    """
+    if not todo:
+        return
+    from concurrent.futures.process import BrokenProcessPool
+
+    if sys.platform.startswith("linux"):
+        ctx = get_context("forkserver")
+        # workers fork from a server that imported the grader once, instead of each importing it,
+        # and the libraries the reference solution imports (0.4 s of CPU per worker otherwise)
+        ctx.set_forkserver_preload(["grader.api", "grader.worker", "grader.report.html", "nbclient",
+                                    "jupyter_client", "pandas", "matplotlib.pyplot"])
+    else:
+        ctx = get_context("spawn")
+    _share_zygote(config.sandbox)
+    queue = list(reversed(todo))
+    rubric = None
+    while queue:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=worker.start_pool_worker,
+                                   initargs=(config,))
+        pending: dict[Future[Result], Job] = {}
+        broken = False
+        try:
+            while queue or pending:
+                while queue and len(pending) < 2 * jobs and not broken:
+                    job = queue.pop()
+                    pending[pool.submit(worker.grade_job, job)] = job
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    job = pending.pop(fut)
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        rubric = rubric or config.load_rubric()
+                        yield worker.crashed_result(rubric, job, "the grading worker died (out of memory or "
+                                                                 "killed); the submission was not graded")
+                if broken:
+                    # the others in flight are lost with the pool: grade them again in a new one
+                    queue.extend(reversed(list(pending.values())))
+                    pending.clear()
+                    break
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _share_zygote(sandbox: str) -> None:
+    """One warm-kernel zygote for the whole batch: workers ask it instead of starting their own."""
+    from grader.sandbox import detect_mechanism, forkserver
+    from grader.sandbox.launch import Launch, zygote_env
+
+    with contextlib.suppress(Exception):  # no shared zygote: workers then start their own
+        if detect_mechanism(sandbox)[0] != "forkserver":
+            return
+        env = Launch(Path("/"), Limits(), "forkserver", None).env()
+        forkserver.share(zygote_env(env))
+
+
+# -- the code a process runs ---------------------------------------------------------------
+def fingerprint_of(root: Path) -> str:
+    """sha256 over the Python sources under ``root`` (each file's relative path and bytes, in
+    sorted order; caches skipped): equal for two folders exactly when their code is."""
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py"), key=lambda p: p.relative_to(root).as_posix()):
+        if "__pycache__" in f.relative_to(root).parts:
+            continue
+        rel = f.relative_to(root).as_posix().encode()
+        data = f.read_bytes()
+        h.update(len(rel).to_bytes(4, "big") + rel + len(data).to_bytes(8, "big") + data)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The fingerprint of the grader package this process runs, computed once per process: the
+    Dask preflight compares the workers' with this machine's."""
+    return fingerprint_of(Path(__file__).resolve().parent)
+
+
+# -- Dask worker side -------------------------------------------------------------------------
 # one grading at a time per worker process (kernel uid is per pid; the reference chdirs)
 _LOCK = threading.Lock()
 
 
 def _unpack(bundle: bytes, digest: str) -> Path:
-    if digest in _BUNDLES and _BUNDLES[digest].is_dir():
-        return _BUNDLES[digest]
-    root = Path(tempfile.mkdtemp(prefix=f"grader-rubric-{digest[:16]}-"))
+    root = Path(tempfile.mkdtemp(prefix=f"{temp_prefix('rubric')}{digest[:16]}-"))
     at_exit(shutil.rmtree, root, True, order=FOLDER)
     with tarfile.open(fileobj=io.BytesIO(bundle), mode="r:gz") as tar:
         if hasattr(tarfile, "data_filter"):
@@ -75,21 +173,20 @@ def _unpack(bundle: bytes, digest: str) -> Path:
             for m in tar.getmembers():
                 if m.name.startswith("/") or ".." in PurePosixPath(m.name).parts or not (m.isfile() or m.isdir()):
                     raise ValueError(f"unsafe member {m.name!r} in the rubric bundle")
-            tar.extractall(root)
-    _BUNDLES[digest] = root
+            tar.extractall(root)  # noqa: S202 - members checked above
     return root
 
 
-def _state(bundle: bytes, digest: str, rubric_name: str, init_args: tuple[Any, ...]) -> tuple[Any, Any]:
-    _rubric_path, public_only, sandbox, overrides, _out = init_args
-    key = (digest, public_only, sandbox, tuple(sorted((k, str(v)) for k, v in overrides.items())))
-    if key not in _STATES:
-        root = _unpack(bundle, digest)
-        out = root / "out"  # the worker's own scratch out folder; nothing is written there in Dask mode
-        # also runs the reference solution once, now, rather than in the first test
-        batch._init_worker(str(root / "rubric" / rubric_name), public_only, sandbox, overrides, str(out))
-        _STATES[key] = (batch._WORKER["rubric"], batch._WORKER["limits"])
-    return _STATES[key]
+def _dask_worker(bundle: bytes, digest: str, rubric_name: str, config: WorkerConfig) -> worker.Worker:
+    """This process's worker for the bundle: the rubric unpacked once (per digest and config), its
+    reference run once; nothing is written into an output folder (the parent writes reports)."""
+    wanted = WorkerConfig("", config.public_only, config.sandbox, dict(config.limit_overrides), out=None,
+                          origin=digest)
+    here = worker.current()
+    if here is not None and here.config.key(where=False) == wanted.key(where=False):
+        return here
+    root = _unpack(bundle, digest)
+    return worker.start(replace(wanted, rubric_path=str(root / "rubric" / rubric_name)))
 
 
 def _safe_name(submission: str) -> str:
@@ -99,35 +196,38 @@ def _safe_name(submission: str) -> str:
     return name
 
 
-def _as_if_local(result: dict[str, Any], temp: Path, original: str) -> dict[str, Any]:
+def _as_if_local(result: Result, temp: Path, original: str) -> Result:
     """Messages that name the file (e.g. "PATH: not valid JSON") name the parent's path, as locally."""
-    text = json.dumps(result, ensure_ascii=False)
+    text = json.dumps(result.to_dict(), ensure_ascii=False)
     a, b = json.dumps(str(temp), ensure_ascii=False)[1:-1], json.dumps(original, ensure_ascii=False)[1:-1]
-    return json.loads(text.replace(a, b)) if a in text else result
+    return Result.from_json(text.replace(a, b)) if a in text else result
 
 
-def grade_task(job: batch.Job, data: bytes | None, bundle: bytes, digest: str, rubric_name: str,
-               init_args: tuple[Any, ...]) -> dict[str, Any]:
-    """Runs on a Dask worker: grade one submission given its bytes; return the result dict."""
-    from grader import api
-
+def grade_task(job: Job, data: bytes | None, bundle: bytes, digest: str, rubric_name: str,
+               config: WorkerConfig) -> Result:
+    """Runs on a Dask worker: grade one submission given its bytes; return its result."""
     with _LOCK:
-        rb, limits = _state(bundle, digest, rubric_name, init_args)
+        w = _dask_worker(bundle, digest, rubric_name, config)
         with tempfile.TemporaryDirectory(prefix="grader-sub-") as tmp:
             path = Path(tmp) / _safe_name(job.submission)
             if data is not None:
                 path.write_bytes(data)
-            # a submission unreadable by the parent stays missing here: grade_notebook calls it invalid
-            try:
-                result = api.grade_notebook(
-                    path, rb, submission=job.submission, student=job.student,
-                    sandbox=init_args[2], limits=limits, executed_out=None,
-                    spare=True,  # as batch.grade_job: the next kernel boots while this one is graded
-                )
-            except Exception as exc:  # noqa: BLE001 - invariant: every submission gets a result
-                result = batch.crashed_result(
-                    rb, job, f"internal grader error ({type(exc).__name__}: {str(exc)[:300]}); please report it")
-            return _as_if_local(result, path, job.path)
+            # a submission unreadable by the parent stays missing here: grading calls it invalid
+            return _as_if_local(w.grade(job, path), path, job.path)
+
+
+def probe_task(bundle: bytes, digest: str, rubric_name: str, config: WorkerConfig) -> str:
+    """Runs on a worker before any submission: unpack and load the rubric, run the reference;
+    return the fingerprint of the grader code this worker runs."""
+    with _LOCK:
+        _dask_worker(bundle, digest, rubric_name, config)
+    return code_fingerprint()
+
+
+def _release_worker() -> None:
+    """Each Dask worker's spare kernel (and its scratch tmpfs) at the end of a run."""
+    with _LOCK:
+        worker.close_current()
 
 
 # -- parent side --------------------------------------------------------------------------
@@ -173,47 +273,40 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
+def run_dask(address: str, todo: list[Job], config: WorkerConfig) -> Iterator[Result]:
     """Grade ``todo`` on the Dask cluster at ``address``; yield each result as it completes.
 
-    ``init_args`` is ``(rubric_path, public_only, sandbox, limit_overrides, out)`` as for
-    ``batch._init_worker``. For every yielded result, ``result.json`` and ``report.html`` are
-    already written under ``out`` (executed notebooks are not kept in Dask mode).
+    For every yielded result, ``result.json`` and ``report.html`` are already written under
+    ``config.out`` by this process (executed notebooks are not kept in Dask mode).
     """
     if not todo:
         return
-    from dask.distributed import Client, as_completed
+    # an optional dependency without type hints: its objects are Any here
+    distributed: Any = importlib.import_module("dask.distributed")
+    Client, as_completed = distributed.Client, distributed.as_completed
 
-    from grader import rubric as rubric_mod
-
-    rubric_path, public_only, _sandbox, _over, out = init_args
-    rb = rubric_mod.load(Path(rubric_path), public_only=public_only)
+    rb = config.load_rubric()
     bundle = pack_rubric(rb)
     digest = hashlib.sha256(bundle).hexdigest()
     rubric_name = Path(rb.path).name
-    out_path = Path(out)
+    out_path = Path(config.out or ".")
+    on_workers = replace(config, out=None)
 
-    def finish(result: dict[str, Any]) -> dict[str, Any]:
-        try:
-            batch.write_outputs(result, batch.out_dir(out_path, result["submission"]), lang=rb.language)
-        except Exception as exc:  # noqa: BLE001 - a report that fails must not lose the grade
-            result.setdefault("report_error", f"{type(exc).__name__}: {str(exc)[:200]}")
-        return result
+    def finish(result: Result) -> Result:
+        return worker.write_outputs(result, worker.out_dir(out_path, result.submission), lang=rb.language)
 
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
-        from grader.errors import GraderError
-
         raise GraderError(
             f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {str(exc)[:200]}); "
             "start it with `dask scheduler` on that machine, or grade locally without --dask"
         ) from None
-    pending: dict[Any, batch.Job] = {}
+    pending: dict[Any, Job] = {}
     try:
         _wait_for_workers(client, address)
         bundle_f = client.scatter(bundle, broadcast=True, hash=False)
-        _preflight(client, address, bundle_f, digest, rubric_name, init_args)
+        _preflight(client, address, bundle_f, digest, rubric_name, on_workers)
         queue = list(reversed(todo))
         resubmitted: dict[str, int] = {}
         checked = 0.0
@@ -231,7 +324,7 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
 
         def submit() -> Any:
             job = queue.pop()
-            fut = client.submit(grade_task, job, _read(job.path), bundle_f, digest, rubric_name, init_args,
+            fut = client.submit(grade_task, job, _read(job.path), bundle_f, digest, rubric_name, on_workers,
                                 pure=False, retries=1)
             pending[fut] = job
             return fut
@@ -243,7 +336,7 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
             job = pending.pop(fut)
             try:
                 result = fut.result()
-                if not isinstance(result, dict) or result.get("submission") != job.submission:
+                if not isinstance(result, Result) or result.submission != job.submission:
                     raise TypeError(f"the worker returned {type(result).__name__} for {job.submission}")
             except Exception as exc:  # noqa: BLE001 - worker lost, task error: still a result
                 kind = type(exc).__name__
@@ -264,7 +357,7 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
                               "or killed); the submission was not graded")
                 else:
                     reason = f"grading on the Dask cluster failed ({kind}: {str(exc)[:300]})"
-                result = batch.crashed_result(rb, job, reason)
+                result = worker.crashed_result(rb, job, reason)
             fut.release()
             while queue and len(pending) < refresh_limit():
                 ac.add(submit())
@@ -276,62 +369,40 @@ def run_dask(address: str, todo: list[batch.Job], init_args: tuple[Any, ...]) ->
         with contextlib.suppress(Exception):
             # each worker's spare kernel (and its scratch tmpfs): workers outlive the run, or are
             # stopped by their nanny without running the process's finalizers
-            client.run(_release_spare)
+            client.run(_release_worker)
         client.close()
 
 
-def _release_spare() -> None:
-    from grader.sandbox import KernelSession
-
-    KernelSession.drop_spare()
-
-
-def _grader_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("grader")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
-
-
-def probe_task(bundle: bytes, digest: str, rubric_name: str, init_args: tuple[Any, ...]) -> str:
-    """Runs on a worker before any submission: unpack and load the rubric, run the reference."""
-    with _LOCK:
-        _state(bundle, digest, rubric_name, init_args)
-    return _grader_version()
-
-
 def _preflight(client: Any, address: str, bundle_f: Any, digest: str, rubric_name: str,
-               init_args: tuple[Any, ...]) -> None:
-    """Fail before anything is recorded when the workers cannot grade at all.
+               config: WorkerConfig) -> None:
+    """Fail before anything is recorded when the workers cannot grade at all, or grade with other code.
 
-    Otherwise a cluster without grader installed (or with another version, or a rubric that
-    does not load there) would turn every submission into a 'crashed' row in the gradebook.
+    Otherwise a cluster without grader installed (or with other grader code, or a rubric that
+    does not load there) would turn every submission into a 'crashed' row in the gradebook, or
+    into results that differ from local grading.
     """
-    from grader.errors import GraderError
-
-    fut = client.submit(probe_task, bundle_f, digest, rubric_name, init_args, pure=False)
+    fut = client.submit(probe_task, bundle_f, digest, rubric_name, config, pure=False)
     try:
         theirs = fut.result()
     except Exception as exc:  # reported as one clear error
         raise GraderError(
             f"the Dask workers at {address} cannot grade ({type(exc).__name__}: {str(exc)[:300]}); "
-            "install grader (the same version as here) and bubblewrap on every worker machine"
+            "install grader (the same code as here) and bubblewrap on every worker machine"
         ) from exc
     finally:
         fut.release()
-    ours = _grader_version()
+    ours = code_fingerprint()
     if theirs != ours:
         raise GraderError(
-            f"the Dask workers at {address} run grader {theirs}, this machine {ours}; results would "
-            "differ from local grading: install the same grader version everywhere"
+            f"the Dask workers at {address} run other grader code than this machine (code fingerprint "
+            f"{str(theirs)[:12]} there, {ours[:12]} here: grader/**/*.py differ); their results would differ "
+            f"from local grading. Install this grader ({Path(__file__).resolve().parent}) on every worker "
+            "machine and restart the workers (`dask worker ...`), then run again"
         )
 
 
 def _wait_for_workers(client: Any, address: str) -> None:
     """Block until the cluster has a worker, saying so on stderr every 30 s while it has none."""
-    import sys
 
     while True:
         try:
@@ -342,4 +413,4 @@ def _wait_for_workers(client: Any, address: str) -> None:
                   f"(start them with `dask worker {address} --nworkers N --nthreads 1`)", file=sys.stderr, flush=True)
 
 
-__all__ = ["grade_task", "pack_rubric", "probe_task", "run_dask"]
+__all__ = ["code_fingerprint", "fingerprint_of", "grade_task", "pack_rubric", "probe_task", "run_dask", "run_local"]

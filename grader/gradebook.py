@@ -4,11 +4,11 @@ The gradebook lives at ``OUT/gradebook.sqlite``. Each :meth:`Gradebook.record` i
 committed transaction, so a batch killed with ``kill -9`` loses at most the submission
 that was in flight, and a rerun asks :meth:`Gradebook.is_done` to skip what is finished.
 
-Two tables::
+Two tables (their layout, version and creation: ``grader.gradebook_schema``)::
 
     results  one row per (assignment, submission): the queryable columns plus the full
-             result JSON, stored exactly as ``json.dumps(result, ensure_ascii=False,
-             sort_keys=True)`` so that reading it back is byte-identical
+             result JSON, stored exactly as ``json.dumps(result.to_dict(), ensure_ascii=False,
+             sort_keys=True)`` so that reading it back gives the same :class:`Result`
     tests    one row per test case of each stored result, for class statistics
 
 ``graded_at`` is a column only; it never enters the result JSON (results are identical
@@ -37,61 +37,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from grader.errors import GradebookError
+from grader.gradebook_schema import SCHEMA_VERSION, check_journal_mode, ensure_schema, is_busy, set_journal_mode
+from grader.result import STATUSES, Result
+
 __all__ = ["SCHEMA_VERSION", "STATUSES", "Gradebook", "GradebookError"]
 
-SCHEMA_VERSION = 1
-"""Stored in ``PRAGMA user_version``; bump it (and add a migration) when the tables change."""
-
-APPLICATION_ID = 0x47524442  # "GRDB": marks the file as a grader gradebook (PRAGMA application_id)
-
-STATUSES = ("graded", "partial", "timeout", "crashed", "invalid")
-
-_REQUIRED = ("assignment", "submission", "student", "sha256", "rubric_version", "status")
 _PAGE = 200  # rows fetched per query while streaming results()
 
 _T = TypeVar("_T")
-
-
-from grader.errors import GradebookError  # noqa: E402 - kept here beside its users
-
-
-_SCHEMA = """
-CREATE TABLE results (
-    assignment     TEXT NOT NULL,
-    submission     TEXT NOT NULL,
-    student        TEXT NOT NULL,
-    rubric_version TEXT NOT NULL,
-    sha256         TEXT NOT NULL,
-    status         TEXT NOT NULL,
-    reason         TEXT NOT NULL DEFAULT '',
-    score          REAL,
-    max_score      REAL,
-    passed         INTEGER,
-    graded_at      TEXT NOT NULL,
-    result_json    TEXT NOT NULL,
-    PRIMARY KEY (assignment, submission)
-) WITHOUT ROWID;
-CREATE INDEX results_by_submission ON results (submission);
-CREATE INDEX results_by_student ON results (assignment, student);
-CREATE TABLE tests (
-    assignment  TEXT NOT NULL,
-    submission  TEXT NOT NULL,
-    position    INTEGER NOT NULL,
-    name        TEXT NOT NULL,
-    task        TEXT,
-    visibility  TEXT,
-    status      TEXT,
-    score       REAL,
-    max_score   REAL,
-    PRIMARY KEY (assignment, submission, position)
-) WITHOUT ROWID;
-CREATE INDEX tests_by_name ON tests (assignment, name);
-"""
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
 
 
 class Gradebook:
@@ -113,11 +67,7 @@ class Gradebook:
         self.timeout = float(timeout)
         self._pid = os.getpid()
         self._conn: sqlite3.Connection | None = None
-        if journal_mode.lower() not in ("wal", "delete", "truncate", "persist"):
-            raise GradebookError(
-                f"unknown journal_mode {journal_mode!r}; use 'wal' (one machine) "
-                "or 'delete' (a file shared over a network filesystem)"
-            )
+        mode = check_journal_mode(journal_mode)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -132,9 +82,9 @@ class Gradebook:
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
             )
             self._conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            self._retry(lambda: self._set_journal_mode(journal_mode.lower()))
+            self._retry(lambda: set_journal_mode(self._db, mode))
             self._conn.execute("PRAGMA synchronous = FULL")
-            self._retry(self._ensure_schema)
+            self._retry(lambda: ensure_schema(self._db, self.path))
         except sqlite3.DatabaseError as exc:
             self.close()
             if "unable to open" in str(exc) or "readonly" in str(exc):
@@ -184,50 +134,6 @@ class Gradebook:
             )
         return self._conn
 
-    # -- setup ---------------------------------------------------------------------------
-
-    def _set_journal_mode(self, mode: str) -> None:
-        (current,) = self._db.execute("PRAGMA journal_mode").fetchone()
-        if str(current).lower() != mode:
-            self._db.execute(f"PRAGMA journal_mode = {mode}").fetchone()
-
-    def _ensure_schema(self) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            (version,) = db.execute("PRAGMA user_version").fetchone()
-            (app_id,) = db.execute("PRAGMA application_id").fetchone()
-            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_schema WHERE type='table'")]
-            if version == 0 and app_id == 0 and not tables:
-                # statement by statement: executescript() would COMMIT our transaction
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif app_id != APPLICATION_ID:
-                what = f"tables: {', '.join(sorted(tables))}" if tables else "unknown SQLite file"
-                raise GradebookError(
-                    f"{self.path} is not a grader gradebook ({what}); "
-                    "choose another --out folder or delete it"
-                )
-            elif version > SCHEMA_VERSION:
-                raise GradebookError(
-                    f"{self.path} was written by a newer grader (gradebook schema {version}; "
-                    f"this grader reads up to {SCHEMA_VERSION}); upgrade grader, "
-                    "or choose another --out folder"
-                )
-            elif version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
-                raise GradebookError(
-                    f"{self.path} has gradebook schema {version}, which this grader cannot "
-                    "migrate; regrade into a new --out folder"
-                )
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-
     # -- write path ----------------------------------------------------------------------
 
     def _retry(self, fn: Callable[[], _T]) -> _T:
@@ -238,7 +144,7 @@ class Gradebook:
             try:
                 return fn()
             except sqlite3.OperationalError as exc:
-                if not _is_busy(exc):
+                if not is_busy(exc):
                     raise
                 if time.monotonic() >= deadline:
                     raise GradebookError(
@@ -246,7 +152,7 @@ class Gradebook:
                         "another grader is writing to it. Wait for it to finish, or use "
                         "another --out folder"
                     ) from exc
-                time.sleep(delay * (0.5 + random.random()))
+                time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter between retries, not a secret
                 delay = min(delay * 2, 1.0)
 
     def _write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
@@ -270,58 +176,29 @@ class Gradebook:
                 "permissions, or use another --out folder"
             ) from exc
 
-    def record(self, result: dict[str, Any], *, graded_at: datetime | None = None) -> None:
+    def record(self, result: Result, *, graded_at: datetime | None = None) -> None:
         """Store *result* (replacing an earlier one for the same submission), committed now.
 
         *graded_at* (default: now, UTC) goes into its own column, never into the JSON.
         """
-        missing = [key for key in _REQUIRED if not isinstance(result.get(key), str)]
-        if missing:
-            raise GradebookError(
-                f"result for {result.get('submission', '<unknown submission>')!r} lacks "
-                f"string field(s) {', '.join(missing)}; this is a grader bug, please report it"
-            )
-        if result["status"] not in STATUSES:
-            raise GradebookError(
-                f"result for {result['submission']!r} has status {result['status']!r}, not one "
-                f"of {', '.join(STATUSES)}; this is a grader bug, please report it"
-            )
+        data = result.to_dict()
         try:
-            text = json.dumps(result, ensure_ascii=False, sort_keys=True)
+            text = json.dumps(data, ensure_ascii=False, sort_keys=True)
             text.encode("utf-8")
         except (TypeError, ValueError) as exc:
             raise GradebookError(
-                f"result for {result['submission']!r} is not plain JSON ({exc}); "
+                f"result for {result.submission!r} is not plain JSON ({exc}); "
                 "convert NumPy values and decode file names before recording it"
             ) from exc
         when = (graded_at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-        key = (result["assignment"], result["submission"])
-        passed = result.get("passed")
+        key = (result.assignment, result.submission)
         row = (
-            *key,
-            result["student"],
-            result["rubric_version"],
-            result["sha256"],
-            result["status"],
-            str(result.get("reason") or ""),
-            _number(result.get("score")),
-            _number(result.get("max_score")),
-            None if passed is None else int(bool(passed)),
-            when,
-            text,
+            *key, result.student, result.rubric_version, result.sha256, result.status, result.reason,
+            float(result.score), float(result.max_score), int(result.passed), when, text,
         )
         test_rows = [
-            (
-                *key,
-                position,
-                str(test.get("name", "")),
-                test.get("task"),
-                test.get("visibility"),
-                test.get("status"),
-                _number(test.get("score")),
-                _number(test.get("max_score")),
-            )
-            for position, test in enumerate(result.get("tests") or [])
+            (*key, position, t.name, t.task, t.visibility, t.status, float(t.score), float(t.max_score))
+            for position, t in enumerate(result.tests)
         ]
 
         def write(db: sqlite3.Connection) -> None:
@@ -369,21 +246,21 @@ class Gradebook:
         )
         return bool(rows)
 
-    def get(self, submission: str, *, assignment: str | None = None) -> dict[str, Any] | None:
+    def get(self, submission: str, *, assignment: str | None = None) -> Result | None:
         """The stored result for *submission*, or None."""
         where, args = _where(submission=submission, assignment=assignment)
         rows = self._read(
             f"SELECT result_json FROM results {where} ORDER BY assignment LIMIT 1", args
         )
-        return json.loads(rows[0][0]) if rows else None
+        return Result.from_json(rows[0][0]) if rows else None
 
-    def results(self, *, assignment: str | None = None) -> Iterator[dict[str, Any]]:
-        """Full result dicts ordered by submission path, fetched a page at a time.
+    def results(self, *, assignment: str | None = None) -> Iterator[Result]:
+        """Full results ordered by submission path, fetched a page at a time.
 
         Pages are keyed on the last row seen, so recording while iterating is safe.
         """
         for text in self._result_texts(assignment=assignment):
-            yield json.loads(text)
+            yield Result.from_json(text)
 
     def result_texts(self, *, assignment: str | None = None) -> Iterator[str]:
         """The stored result JSON strings, exactly as recorded, ordered by submission path."""
@@ -485,16 +362,7 @@ def _where(**filters: str | None) -> tuple[str, tuple[str, ...]]:
     """``WHERE a = ? AND b = ?`` for the filters that are not None (always a valid clause)."""
     used = {k: v for k, v in filters.items() if v is not None}
     clause = " AND ".join(f"{k} = ?" for k in used) or "1"
-    return f"WHERE {clause}", tuple(used.values())  # type: ignore[arg-type]  # None filtered
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return f"WHERE {clause}", tuple(used.values())
 
 
 def _nfc(text: str) -> str:

@@ -1,10 +1,17 @@
-"""Pure scoring: test outcomes and the rubric's task points in, scores out."""
+"""Pure scoring: test outcomes and the rubric's task points in, scores out.
+
+``score_tests`` works on the runner's outcome dicts; ``scored_parts`` gives the same scores as
+the typed parts of a :class:`grader.result.Result` (the result's totals follow from its tasks).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from grader.result import TaskScore, TestResult
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,9 @@ def _clamp(fraction: float) -> float:
     return 0.0 if f != f else max(0.0, min(1.0, f))
 
 
-def score_tests(outcomes: Sequence[dict[str, Any]], tasks: Iterable[TaskSpec]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def score_tests(
+    outcomes: Sequence[Mapping[str, Any]], tasks: Iterable[TaskSpec]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Fill ``score``/``max_score`` of each outcome; return ``(tests, task_totals)``.
 
     A task's points are shared among its tests in proportion to their weights; a test earns
@@ -57,5 +66,10 @@ def score_tests(outcomes: Sequence[dict[str, Any]], tasks: Iterable[TaskSpec]) -
     return scored, totals
 
 
-def total(task_totals: Sequence[dict[str, Any]]) -> tuple[float, float]:
-    return _r(sum(t["score"] for t in task_totals)), _r(sum(t["max_score"] for t in task_totals))
+def scored_parts(
+    outcomes: Sequence[Mapping[str, Any]], tasks: Iterable[TaskSpec]
+) -> tuple[list[TestResult], list[TaskScore]]:
+    """``score_tests`` as the typed parts of a result; the outcomes are the runner's, every field
+    of a test (a field the result does not know is a grader bug, and raises ``ResultError``)."""
+    tests, totals = score_tests(outcomes, tasks)
+    return [TestResult.from_dict(t) for t in tests], [TaskScore.from_dict(t) for t in totals]

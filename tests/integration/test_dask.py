@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("dask.distributed")
 
 from grader import api, batch
+from grader.worker import WorkerConfig
 
 WEEK3 = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks" / "week3"
 NAMES = ["passes_all", "backprop_first_revision", "syntax_error_one_cell"]
@@ -103,15 +104,15 @@ def test_dask_task_failure_becomes_crashed_result(cluster, rubric, tmp_path: Pat
     from grader import executors
 
     job = batch.Job(str(WEEK3 / "passes_all.ipynb"), "passes_all.ipynb", "passes_all", "x")
-    init_args = (str(rubric.path), rubric.public_only, "auto", {}, str(tmp_path / "out"))
+    config = WorkerConfig(str(rubric.path), rubric.public_only, out=str(tmp_path / "out"))
 
     def boom(*_a, **_k):
         raise RuntimeError("worker exploded")
 
     monkeypatch.setattr(executors, "grade_task", boom)  # pickled by value: the workers run boom
-    results = list(executors.run_dask(cluster.scheduler_address, [job], init_args))
-    assert len(results) == 1 and results[0]["status"] == "crashed"
-    assert "worker exploded" in results[0]["reason"]
+    results = list(executors.run_dask(cluster.scheduler_address, [job], config))
+    assert len(results) == 1 and results[0].status == "crashed"
+    assert "worker exploded" in results[0].reason
     assert (tmp_path / "out" / "submissions" / "passes_all" / "result.json").is_file()
 
 
@@ -165,6 +166,26 @@ def test_dask_workers_that_cannot_grade_fail_before_recording(cluster, rubric, t
 
 
 @pytest.mark.kernel
+def test_dask_workers_running_other_code_are_refused(cluster, rubric, tmp_path: Path, monkeypatch) -> None:
+    """Workers whose grader code differs from this machine's (an older install, an edited copy)
+    are refused before anything is recorded, naming the difference and what to do."""
+    from grader import executors
+    from grader.errors import GraderError
+
+    def other_code(*_a, **_k):
+        return "0" * 64  # the fingerprint of some other grader code
+
+    monkeypatch.setattr(executors, "probe_task", other_code)  # pickled by value: the workers run it
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(WEEK3 / "passes_all.ipynb", subs / "passes_all.ipynb")
+    with pytest.raises(GraderError, match=r"other grader code.*000000000000 there.*Install this grader"):
+        batch.grade([subs], tmp_path / "out", rubric=rubric, dask=cluster.scheduler_address)
+    with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM results").fetchone() == (0,)
+
+
+@pytest.mark.kernel
 def test_dask_worker_lost_once_is_graded_again(cluster, rubric, tmp_path: Path, monkeypatch) -> None:
     """A worker that dies once (OOM killer, a reboot) costs nothing: the task runs again elsewhere."""
     from grader import executors
@@ -182,12 +203,12 @@ def test_dask_worker_lost_once_is_graded_again(cluster, rubric, tmp_path: Path, 
         return on_worker.grade_task(*a, **k)
 
     job = batch.Job(str(WEEK3 / "passes_all.ipynb"), "passes_all.ipynb", "passes_all", "x")
-    init_args = (str(rubric.path), rubric.public_only, "auto", {}, str(tmp_path / "out"))
+    config = WorkerConfig(str(rubric.path), rubric.public_only, out=str(tmp_path / "out"))
     monkeypatch.setattr(executors, "grade_task", die_once)
-    results = list(executors.run_dask(cluster.scheduler_address, [job], init_args))
+    results = list(executors.run_dask(cluster.scheduler_address, [job], config))
     assert marker.exists()
-    assert len(results) == 1 and results[0]["status"] == "graded", results[0]["reason"]
-    assert results[0]["score"] == results[0]["max_score"] > 0
+    assert len(results) == 1 and results[0].status == "graded", results[0].reason
+    assert results[0].score == results[0].max_score > 0
 
 
 @pytest.mark.kernel
@@ -196,7 +217,7 @@ def test_dask_worker_lost_becomes_crashed_result(cluster, rubric, tmp_path: Path
     from grader import executors
 
     job = batch.Job(str(WEEK3 / "passes_all.ipynb"), "passes_all.ipynb", "passes_all", "x")
-    init_args = (str(rubric.path), rubric.public_only, "auto", {}, str(tmp_path / "out"))
+    config = WorkerConfig(str(rubric.path), rubric.public_only, out=str(tmp_path / "out"))
 
     def die(*_a, **_k):
         import os
@@ -204,9 +225,9 @@ def test_dask_worker_lost_becomes_crashed_result(cluster, rubric, tmp_path: Path
         os._exit(1)
 
     monkeypatch.setattr(executors, "grade_task", die)
-    results = list(executors.run_dask(cluster.scheduler_address, [job], init_args))
-    assert len(results) == 1 and results[0]["status"] == "crashed"
-    assert "worker died" in results[0]["reason"], results[0]["reason"]
+    results = list(executors.run_dask(cluster.scheduler_address, [job], config))
+    assert len(results) == 1 and results[0].status == "crashed"
+    assert "worker died" in results[0].reason, results[0].reason
 
 
 @pytest.mark.kernel

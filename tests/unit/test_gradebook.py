@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import time
 import unicodedata
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,14 @@ from typing import Any
 import pytest
 
 from grader.gradebook import SCHEMA_VERSION, Gradebook, GradebookError
+from grader.result import Result, ResultError
 
 
-def make_result(
+def make_result(*args: Any, **kwargs: Any) -> Result:
+    return Result.from_dict(result_dict(*args, **kwargs))
+
+
+def result_dict(
     student: str = "김민준",
     filename: str = "week3_assignmet2(수정).ipynb",
     *,
@@ -48,24 +54,27 @@ def make_result(
         ],
         "tests": [
             {"name": "test_AND[0-1]", "task": "gates", "score": 0.5, "max_score": 0.5,
-             "visibility": "public", "status": "passed", "message": "", "diagnoses": []},
+             "visibility": "public", "status": "passed", "message": "", "diagnoses": [],
+             "notes": [], "details": {}},
             {"name": "test_backprop_db", "task": "backprop", "score": 0.0, "max_score": 5.0,
              "visibility": "public", "status": "failed",
              "message": "db: expected -0.02735214, got -0.10753744",
-             "diagnoses": [{"name": "db_from_da", "hint": "db는 dz의 합입니다"}]},
+             "diagnoses": [{"name": "db_from_da", "kind": "mistake", "hint": "db는 dz의 합입니다"}],
+             "notes": [], "details": {"expected": "-0.02735214", "got": "-0.10753744"}},
             {"name": "test_hidden_xor", "task": "gates", "score": 0.0, "max_score": 2.0,
              "visibility": "hidden", "status": "timeout", "message": "expected [0 1 1 0]",
-             "diagnoses": []},
+             "diagnoses": [], "notes": [], "details": {}},
         ],
         "cells": [{"index": 3, "status": "error",
                    "error": "NameError: name 'np' is not defined"}],
+        "notes": [],
         "sandbox": "bwrap",
         "timings": {"kernel_start": 0.6, "execute": 1.2, "tests": 0.3, "total": 2.2},
     }
 
 
-def canonical(result: dict[str, Any]) -> str:
-    return json.dumps(result, ensure_ascii=False, sort_keys=True)
+def canonical(result: Result) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False, sort_keys=True)
 
 
 @pytest.fixture
@@ -95,7 +104,7 @@ def test_record_and_read_back_byte_identical(book_path: Path) -> None:
         assert list(book.result_texts()) == [before]
         (loaded,) = list(book.results())
         assert canonical(loaded) == before
-        assert book.get(result["submission"]) == result
+        assert book.get(result.submission) == result
     # and across a reopen, and across two separate recordings (graded_at differs)
     with Gradebook(book_path) as book:
         book.record(make_result(), graded_at=datetime(2030, 1, 1, tzinfo=timezone.utc))
@@ -106,7 +115,7 @@ def test_graded_at_is_a_column_not_in_json(book_path: Path) -> None:
     with Gradebook(book_path) as book:
         book.record(make_result(), graded_at=datetime(2026, 3, 14, 9, 26, tzinfo=timezone.utc))
         (loaded,) = list(book.results())
-    assert "graded_at" not in loaded
+    assert "graded_at" not in loaded.to_dict()
     conn = sqlite3.connect(book_path)
     graded_at, text = conn.execute("SELECT graded_at, result_json FROM results").fetchone()
     assert graded_at == "2026-03-14T09:26:00+00:00"
@@ -138,10 +147,11 @@ def test_record_replaces_and_drops_old_test_rows(book_path: Path) -> None:
     with Gradebook(book_path) as book:
         book.record(make_result(score=50.0))
         newer = make_result(score=90.0, content="v2")
-        newer["tests"] = newer["tests"][:1]
+        newer = replace(newer, tests=newer.tests[:1])
         book.record(newer)
         assert len(book) == 1
-        assert book.get(newer["submission"])["score"] == 90.0
+        stored = book.get(newer.submission)
+        assert stored is not None and stored.score == 90.0
         assert [s["count"] for s in book.test_stats()] == [1]
 
 
@@ -151,35 +161,33 @@ def test_results_ordered_by_submission_and_streamed_in_pages(book_path: Path) ->
         for name in reversed(names):
             book.record(make_result(name))
         book.record(make_result("other", assignment="week4_cnn"))
-        got = [r["submission"] for r in book.results(assignment="week3_nn_basic")]
+        got = [r.submission for r in book.results(assignment="week3_nn_basic")]
         assert got == sorted(got) and len(got) == 450
         assert len(list(book.results())) == 451
         # recording while iterating neither skips nor repeats rows
         seen = []
         for i, result in enumerate(book.results(assignment="week3_nn_basic")):
-            seen.append(result["student"])
+            seen.append(result.student)
             if i == 10:
                 book.record(make_result("학생000", score=12.0, content="v9"))
         assert seen == names
 
 
 def test_rejects_incomplete_or_non_json_results(book_path: Path) -> None:
+    incomplete = result_dict()
+    del incomplete["sha256"]
+    with pytest.raises(ResultError, match="sha256"):
+        Result.from_dict(incomplete)  # what is not a whole result never reaches the gradebook
+    with pytest.raises(ResultError, match="status 'done'"):
+        make_result(status="done")
     with Gradebook(book_path) as book:
-        incomplete = make_result()
-        del incomplete["sha256"]
-        with pytest.raises(GradebookError, match="sha256"):
-            book.record(incomplete)
-        odd = make_result()
-        odd["score_obj"] = object()
+        odd = replace(make_result(), timings={"total": object()})  # type: ignore[dict-item]  # on purpose
         with pytest.raises(GradebookError, match="not plain JSON"):
             book.record(odd)
-        bad_name = make_result()
-        bad_name["student"] = "\udcb1\udce8"  # cp949 bytes a zip name was never decoded from
-        bad_name["submission"] = bad_name["student"] + "/week3.ipynb"
+        undecoded = "\udcb1\udce8"  # cp949 bytes a zip name was never decoded from
+        bad_name = replace(make_result(), student=undecoded, submission=undecoded + "/week3.ipynb")
         with pytest.raises(GradebookError, match="decode file names"):
             book.record(bad_name)
-        with pytest.raises(GradebookError, match="status 'done'"):
-            book.record(make_result(status="done"))
         assert len(book) == 0
 
 
@@ -198,7 +206,7 @@ def test_unopenable_path_says_what_to_do(tmp_path: Path) -> None:
 
 def test_is_done_only_for_same_hash_and_rubric_version(book_path: Path) -> None:
     result = make_result()
-    sub, sha = result["submission"], result["sha256"]
+    sub, sha = result.submission, result.sha256
     with Gradebook(book_path) as book:
         assert not book.is_done(sub, sha, "1")
         book.record(result)
@@ -222,7 +230,7 @@ def _record_forever(path: str, counter: Any) -> None:
         i = 0
         while True:
             result = make_result(f"학생{i:05d}", score=float(i % 100))
-            result["tests"] = result["tests"] * 50  # a bigger transaction to be killed inside
+            result = replace(result, tests=result.tests * 50)  # a bigger transaction to be killed inside
             book.record(result)
             with counter.get_lock():
                 counter.value = i + 1
@@ -251,11 +259,11 @@ def test_sigkill_loses_at_most_the_submission_in_flight(book_path: Path, kill_af
     assert child.exitcode == -signal.SIGKILL
     with Gradebook(book_path) as book:
         assert book.integrity_check() == []
-        students = [r["student"] for r in book.results()]
+        students = [r.student for r in book.results()]
         assert students[:committed] == [f"학생{i:05d}" for i in range(committed)]
         assert len(students) in (committed, committed + 1)  # +1: killed after COMMIT
         for result in book.results():
-            assert len(result["tests"]) == 150
+            assert len(result.tests) == 150
         # the lock died with the child: writing works straight away
         book.record(make_result("이서연"))
         assert book.get("이서연/week3_assignmet2(수정).ipynb") is not None
@@ -285,7 +293,7 @@ def test_four_processes_fifty_records_each(book_path: Path) -> None:
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     with Gradebook(book_path) as book:
         assert book.integrity_check() == []
-        students = {r["student"] for r in book.results()}
+        students = {r.student for r in book.results()}
         assert students == {f"w{w}-학생{i:03d}" for w in range(4) for i in range(50)}
         assert book.summary()["submissions"] == 200
         assert book.test_stats()[0]["count"] == 200
@@ -398,8 +406,7 @@ def test_test_stats_per_test(book_path: Path) -> None:
     with Gradebook(book_path) as book:
         book.record(make_result("김민준"))
         passing = make_result("이서연")
-        for test in passing["tests"]:
-            test["status"], test["score"] = "passed", test["max_score"]
+        passing = replace(passing, tests=tuple(replace(t, status="passed", score=t.max_score) for t in passing.tests))
         book.record(passing)
         stats = {s["name"]: s for s in book.test_stats()}
     assert list(stats) == ["test_AND[0-1]", "test_backprop_db", "test_hidden_xor"]

@@ -7,11 +7,19 @@ from typing import Any
 
 import pytest
 
-from grader.scoring import TaskSpec, score_tests, total
+from grader.result import Result, ResultError, TaskScore
+from grader.scoring import TaskSpec, score_tests, scored_parts
 
 
 def outcome(task: str, fraction: float, weight: float = 1.0, name: str = "t") -> dict[str, Any]:
     return {"name": name, "task": task, "weight": weight, "fraction": fraction, "status": "x"}
+
+
+def total(totals: list[dict[str, Any]]) -> tuple[float, float]:
+    """A result's score and max_score: Result.scored totals the task scores."""
+    r = Result.scored(assignment="a", rubric_version="1", submission="s", student="s", sha256="", pass_mark=0.0,
+                      status="graded", reason="", tests=[], tasks=[TaskScore.from_dict(t) for t in totals])
+    return r.score, r.max_score
 
 
 TASKS = [TaskSpec("gates", "Gates", 12), TaskSpec("activations", "Activations", 14)]
@@ -93,3 +101,22 @@ def test_scoring_is_deterministic_and_pure() -> None:
     before = [dict(o) for o in outs]
     assert score_tests(outs, TASKS) == score_tests(outs, TASKS)
     assert outs == before
+
+
+def full(task: str, fraction: float, name: str) -> dict[str, Any]:
+    return {**outcome(task, fraction, name=name), "visibility": "public", "message": "", "notes": [],
+            "diagnoses": [{"name": "n", "kind": "mistake", "hint": "h"}], "details": {"first_difference": [1]}}
+
+
+def test_scored_parts_are_the_typed_scores() -> None:
+    outs = [full("gates", 0.5, "a"), full("activations", 1.0, "b")]
+    tests, tasks = scored_parts(outs, TASKS)
+    as_dicts = score_tests(outs, TASKS)
+    assert [t.to_dict() for t in tests] == as_dicts[0]
+    assert [t.to_dict() for t in tasks] == as_dicts[1]
+    assert tests[0].details.first_difference == (1,) and tests[0].diagnoses[0].kind == "mistake"
+
+
+def test_scored_parts_refuse_an_outcome_field_the_result_does_not_know() -> None:
+    with pytest.raises(ResultError, match="unknown field.*'surprise'"):
+        scored_parts([{**full("gates", 1.0, "a"), "surprise": 1}], TASKS)
