@@ -152,7 +152,7 @@ def grade(
 def _export_csv(gb: Gradebook, out: Path, rubric: Rubric) -> None:
     from grader.report.exports import write_csv
 
-    write_csv((r.to_dict() for r in gb.results(assignment=rubric.assignment)), csv_path(out, rubric.assignment),
+    write_csv(gb.results(assignment=rubric.assignment), csv_path(out, rubric.assignment),
               tasks=[t.name for t in rubric.tasks])
 
 

@@ -183,12 +183,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     assignment = args.assignment or (None if args.rubric else api.guess_assignment(args.notebook))
     rb = api.load_rubric(assignment=assignment, rubric=args.rubric, public=True)
     rb.items = [i for i in rb.items if i.visibility == "public"]
-    result = api.grade_notebook(args.notebook, rb, submission=args.notebook.name, sandbox=sandbox,
-                                limits=_limits(args, rb))
+    result = api.grade_file(args.notebook, rb, submission=args.notebook.name, sandbox=sandbox,
+                            limits=_limits(args, rb))
     lang = args.lang or rb.language
     terminal.print_result(result, lang=lang)
     if args.json:
-        args.json.write_text(api.result_json(result), encoding="utf-8")
+        args.json.write_text(result.to_json(), encoding="utf-8")
     if args.html:
         html.write(result, args.html, lang=lang, public_only=True)
         print(t("cli_html_written", lang, path=args.html))
@@ -197,8 +197,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.summary:
         exports.write_markdown_summary(result, args.summary, lang=lang)
     if args.ci:
-        return 0 if result["score"] >= rb.pass_mark else 1
-    return 0 if all(test["status"] == "passed" for test in result["tests"]) else 1
+        return 0 if result.score >= rb.pass_mark else 1
+    return 0 if all(test.status == "passed" for test in result.tests) else 1
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -134,7 +134,7 @@ def write_outputs(result: Result, target: Path, *, lang: str) -> Result:
         tmp = target / "result.json.tmp"
         tmp.write_text(result.to_json(), encoding="utf-8")
         tmp.replace(target / "result.json")
-        html.write(result.to_dict(), target / "report.html", lang=lang)
+        html.write(result, target / "report.html", lang=lang)
     except Exception as exc:  # noqa: BLE001 - a report that fails must not lose the grade
         return result.with_report_error(f"{type(exc).__name__}: {str(exc)[:200]}")
     return result
