@@ -101,12 +101,9 @@ class Worker:
 
     def close(self) -> None:
         """Release the spare kernel (and its scratch tmpfs); waits for the kernels' teardown."""
-        if self.closed:
-            return
-        self.closed = True
-        from grader.sandbox.pool import close_default_pool
-
-        close_default_pool()
+        if not self.closed:
+            self.closed = True
+            self.spares.close()
 
 
 def crashed_result(rubric: rubric_mod.Rubric, job: Job, reason: str) -> Result:

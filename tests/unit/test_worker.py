@@ -72,6 +72,9 @@ def test_the_process_worker_grades_writes_and_turns_a_grader_error_into_a_crashe
     bad.write_text('{"cells": [', encoding="utf-8")
     config = WorkerConfig(str(rubric.path), rubric.public_only, out=str(tmp_path / "out"))
     w = worker.start(config)
+    released = []
+    real_close = w.spares.close
+    monkeypatch.setattr(w.spares, "close", lambda: (released.append(True), real_close()))
     try:
         assert worker.start(config) is w, "one worker per configuration and process"
         r = worker.grade_job(Job(str(bad), "bad.ipynb", "bad", ""))
@@ -88,6 +91,7 @@ def test_the_process_worker_grades_writes_and_turns_a_grader_error_into_a_crashe
     finally:
         worker.close_current()
     assert w.closed and worker.current() is None
+    assert released == [True], "closing the worker releases its own spare kernel pool"
 
 
 def test_code_fingerprint_changes_with_the_code(tmp_path: Path) -> None:
