@@ -42,7 +42,7 @@ class Limits:
             f"  {f.name:<20} {f.default!s:>7}  {f.metadata['help']}" for f in fields(cls)
         )
 
-    def override(self, values: dict[str, Any], *, source: str) -> "Limits":
+    def override(self, values: dict[str, Any], *, source: str) -> Limits:
         known = {f.name: f for f in fields(self)}
         changes: dict[str, Any] = {}
         for key, raw in values.items():
@@ -51,7 +51,7 @@ class Limits:
                 raise err(
                     f"unknown limit {key!r} in {source}; known limits: {', '.join(known)}"
                 )
-            typ = type(known[key].default)
+            typ: type[Any] = type(known[key].default)  # int or float: every limit has a default
             try:
                 value = typ(raw)
             except (TypeError, ValueError):

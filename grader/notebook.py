@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -35,7 +36,10 @@ def load(path: Path, *, name: str | None = None) -> nbformat.NotebookNode:
     if size == 0:
         raise NotebookError(f"{name}: the file is empty (0 bytes); save the notebook again and resubmit")
     if size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{name}: the file is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit; clear outputs and resubmit")
+        raise NotebookError(
+            f"{name}: the file is {size / 2**20:.0f} MiB, over the {MAX_NOTEBOOK_BYTES // 2**20} MiB limit; "
+            "clear outputs and resubmit"
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")  # one full-size copy, not bytes + text
     except UnicodeDecodeError:
@@ -43,7 +47,7 @@ def load(path: Path, *, name: str | None = None) -> nbformat.NotebookNode:
     return loads(text, name=name)
 
 
-def _drop_outputs(raw: dict) -> None:
+def _drop_outputs(raw: dict[str, Any]) -> None:
     """Saved outputs are re-created by running: drop them before anything else copies them."""
     cells = list(raw.get("cells") or [])
     for ws in raw.get("worksheets") or []:  # nbformat 3
@@ -76,7 +80,9 @@ def loads(data: bytes | str, *, name: str = "notebook") -> nbformat.NotebookNode
             "the file may be truncated: open it in Jupyter and save it again"
         ) from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise NotebookError(f"{name}: not a valid notebook ({str(exc)[:120]}); open it in Jupyter and save it again") from None
+        raise NotebookError(
+            f"{name}: not a valid notebook ({str(exc)[:120]}); open it in Jupyter and save it again"
+        ) from None
     if not isinstance(raw, dict):
         raise NotebookError(f"{name}: not a Jupyter notebook (the JSON is a {type(raw).__name__}, not an object)")
     major = raw.get("nbformat")
@@ -90,7 +96,9 @@ def loads(data: bytes | str, *, name: str = "notebook") -> nbformat.NotebookNode
     try:
         nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as exc:  # nbformat raises several types for malformed content
-        raise NotebookError(f"{name}: the notebook structure is damaged ({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise NotebookError(
+            f"{name}: the notebook structure is damaged ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
     cells = nb.get("cells")
     if not isinstance(cells, list):
         raise NotebookError(f"{name}: not a Jupyter notebook (no list of cells)")
@@ -101,7 +109,7 @@ def loads(data: bytes | str, *, name: str = "notebook") -> nbformat.NotebookNode
 
 def sanitise(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nbformat.NotebookNode:
     """A clean nbformat-4 copy: code cells with string sources, no outputs, neutral kernelspec."""
-    clean = nbformat.v4.new_notebook()
+    clean: nbformat.NotebookNode = nbformat.v4.new_notebook()
     clean.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
