@@ -1,8 +1,9 @@
 """What the reports read: a :class:`~grader.result.Result`.
 
-A dict in ``result.json``'s form (what api, batch and the gradebook still hand over while they
-move to ``Result``) is read with :meth:`Result.from_dict`, which refuses anything that is not
-a whole result: a report is never written from half of one.
+The grader's own callers (worker, batch, gradebook, cli) pass a ``Result``. A dict in
+``result.json``'s form (``api.grade_notebook``'s, a ``result.json`` read back, a test's sample) is
+read with :meth:`Result.from_dict`, which refuses anything that is not a whole result: a report
+is never written from half of one.
 """
 
 from __future__ import annotations
