@@ -89,12 +89,16 @@ class CappedClient(NotebookClient):
             content["traceback"] = [str(t)[:2000] for t in (content.get("traceback") or [])[-30:]]
             return super().output(outs, msg, display_id, cell_index)
         if self.kept + size > self.kept_limit:
-            if not self.truncated:
-                self.truncated = True
-                outs.append(truncation_note(self.kept_limit))
+            self.cut(outs)
             return None
         self.kept += size
         return super().output(outs, msg, display_id, cell_index)
+
+    def cut(self, outs: list[Any]) -> None:
+        """Output was not kept: say so, once."""
+        if not self.truncated:
+            self.truncated = True
+            outs.append(truncation_note(self.kept_limit))
 
 
 def _client(nb: nbformat.NotebookNode, kernel: Kernel, limits: Limits) -> CappedClient:
@@ -167,6 +171,7 @@ def _run_cell(client: CappedClient, cell: Any, index: int, kernel: Kernel, recov
               report: ExecutionReport) -> bool:
     """Run one cell and add its report; True when it ran without error (to replay)."""
     client.last_reply = None
+    kernel.nb_output_lost()  # what an earlier cell's recovery left
     try:
         client.execute_cell(cell, index)
     except CellTimeoutError:
@@ -191,6 +196,14 @@ def _run_cell(client: CappedClient, cell: Any, index: int, kernel: Kernel, recov
         report.cells.append(CellReport(index, "killed", error))
         recovery.restart(f"cell {index} called exit()")
         return False
+    if kernel.nb_output_lost():
+        # an output over zmq's size limit closed nbclient's connection: the output was cut,
+        # and the next cells need a new connection for theirs
+        client.cut(cell.outputs)
+        try:
+            kernel.fresh_nb_client()
+        except Exception:  # noqa: BLE001 - a kernel that cannot be reached again: recover as from a hang
+            recovery.recover(f"cell {index}'s output could not be read")
     if content.get("status") == "error":
         ename = str(content.get("ename", "Error"))[:100]
         evalue = str(content.get("evalue", ""))[:300]

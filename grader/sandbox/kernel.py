@@ -129,6 +129,8 @@ class Kernel:
             # both clients subscribe while the kernel boots, so the waits after it are short
             self.nb_kc: Any = self.km.client()
             self.nb_kc.start_channels()
+            self._nb_monitor: tuple[Any, zmq.Socket[bytes]] | None = None
+            self._watch_nb_iopub()
             self._cleanup.callback(_quietly(lambda: self.nb_kc.stop_channels()))
             self.bc: Any = None
             self._open_bc()
@@ -343,9 +345,34 @@ class Kernel:
             self.nb_kc.stop_channels()
         self.nb_kc = self.km.client()
         self.nb_kc.start_channels()
+        self._watch_nb_iopub()
         if self.notebook_client is not None:
             self.notebook_client.kc = self.nb_kc
         bounded(self.nb_kc.wait_for_ready, timeout=30)  # its own timeout is infinite; ours is not
+
+    def _watch_nb_iopub(self) -> None:
+        if self._nb_monitor is not None:
+            with contextlib.suppress(Exception):
+                self._nb_monitor[0].close(linger=0)
+        sock = self.nb_kc.iopub_channel.socket
+        owner = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+        self._nb_monitor = (owner, zmq.Socket.shadow(owner.underlying))
+
+    def nb_output_lost(self) -> bool:
+        """Whether nbclient's client lost its broadcasts since the last call.
+
+        zmq refuses a message over MAX_MSG_BYTES (one print of tens of MB: ipykernel sends what
+        was printed in 0.2 s as one message) by closing the connection, for good: that output
+        is lost, and so is every later one unless the client is replaced."""
+        if self._nb_monitor is None:
+            return False
+        lost = False
+        while True:
+            try:
+                self._nb_monitor[1].recv_multipart(zmq.NOBLOCK)
+            except zmq.ZMQError:
+                return lost
+            lost = True
 
     def drain_nb_iopub(self) -> int:
         """Discard what nbclient's client received before the first cell; how many messages.
