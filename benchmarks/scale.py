@@ -14,6 +14,7 @@ See benchmarks/README.md for what the figures mean.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -136,7 +137,8 @@ def grade_run(subs: Path, out: Path, jobs: int) -> dict[str, object]:
     peak = _status_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "jobs": jobs, "n": s.graded_now, "wall": wall, "rate": s.graded_now / wall if wall else 0.0,
-        "peak_mb": peak / 1024, "tree_mb": tree.peak / 1024, "rss_mb": _status_kb("VmRSS") / 1024, "peak_is_reset": reset,
+        "peak_mb": peak / 1024, "tree_mb": tree.peak / 1024, "rss_mb": _status_kb("VmRSS") / 1024,
+        "peak_is_reset": reset,
         "status": dict(sorted(s.by_status.items())), "load": os.getloadavg()[1],
     }
 
@@ -176,8 +178,10 @@ def scale(args: argparse.Namespace, work: Path) -> None:
     print(f"{'jobs':>4} {'n':>5} {'wall s':>8} {'nb/s':>7} {'s/nb':>6} {'speedup':>8} {'parent peak MiB':>16} "
           f"{'parent RSS MiB':>15} {'workers+kernels peak MiB':>25}")
     for r in runs:
-        print(f"{r['jobs']:>4} {r['n']:>5} {r['wall']:>8.1f} {r['rate']:>7.3f} {1 / r['rate'] if r['rate'] else 0:>6.2f} "
-              f"{r['rate'] / runs[0]['rate'] if runs[0]['rate'] else 0:>8.2f} {r['peak_mb']:>16.1f} {r['rss_mb']:>15.1f} "
+        per_nb = 1 / r["rate"] if r["rate"] else 0
+        speedup = r["rate"] / runs[0]["rate"] if runs[0]["rate"] else 0
+        print(f"{r['jobs']:>4} {r['n']:>5} {r['wall']:>8.1f} {r['rate']:>7.3f} {per_nb:>6.2f} "
+              f"{speedup:>8.2f} {r['peak_mb']:>16.1f} {r['rss_mb']:>15.1f} "
               f"{r['tree_mb']:>25.0f}")
     if not runs[0]["peak_is_reset"]:
         print("(VmHWM could not be reset: parent peak is ru_maxrss, cumulative over the runs)")
@@ -185,7 +189,8 @@ def scale(args: argparse.Namespace, work: Path) -> None:
         a, b = _results(work / f"out_j{runs[0]['jobs']}"), _results(work / f"out_j{runs[-1]['jobs']}")
         same = a == b
         diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))[:5]
-        print(f"results identical across -j (JSON without timings): {'yes' if same else 'NO ' + str(diff)} ({len(a)} files)")
+        verdict = "yes" if same else "NO " + str(diff)
+        print(f"results identical across -j (JSON without timings): {verdict} ({len(a)} files)")
     by_kind: dict[str, dict[str, int]] = {}
     for name, res in _results(work / f"out_j{runs[0]['jobs']}").items():
         kind = name.split("/")[-2]
@@ -207,11 +212,13 @@ def resume_demo(args: argparse.Namespace, work: Path) -> None:
     print("$ " + " ".join(cmd), flush=True)
     target = args.n // 2
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, cwd=ROOT)
+    proc = subprocess.Popen(  # noqa: S603 - the grader's own command line, built above
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, cwd=ROOT)
     while _rows(db)[0] < target and proc.poll() is None:
         time.sleep(0.2)
     if proc.poll() is not None:
-        print(f"grader ended by itself (rc {proc.returncode}) before half the rows; stderr: {proc.stderr.read().decode()[-500:]}")
+        stderr = proc.stderr.read().decode()[-500:]
+        print(f"grader ended by itself (rc {proc.returncode}) before half the rows; stderr: {stderr}")
         return
     os.kill(proc.pid, signal.SIGKILL)  # the grader's parent only, as the OOM killer or a power cut would
     proc.wait()
@@ -226,10 +233,8 @@ def resume_demo(args: argparse.Namespace, work: Path) -> None:
     if left:
         names = sorted(_cmdline(p) for p in left)
         print(f"still running 20 s after the kill (now ended): {names}")
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     before, _ = _rows(db)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         done_before = {r[0] for r in con.execute("SELECT submission FROM results")}
@@ -245,9 +250,11 @@ def resume_demo(args: argparse.Namespace, work: Path) -> None:
     total, distinct = _rows(db)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         done_after = {r[0] for r in con.execute("SELECT submission FROM results")}
-    ok = total == distinct == args.n and s.skipped == before and s.graded_now == args.n - before and done_before <= done_after
+    ok = (total == distinct == args.n and s.skipped == before and s.graded_now == args.n - before
+          and done_before <= done_after)
     print()
-    print(f"{'N':>5} {'graded before kill -9':>22} {'skipped on rerun':>17} {'graded on rerun':>16} {'total rows':>11} {'distinct':>9}")
+    print(f"{'N':>5} {'graded before kill -9':>22} {'skipped on rerun':>17} {'graded on rerun':>16} "
+          f"{'total rows':>11} {'distinct':>9}")
     print(f"{args.n:>5} {before:>22} {s.skipped:>17} {s.graded_now:>16} {total:>11} {distinct:>9}")
     print(f"killed after {killed_at:.1f} s; rerun took {rerun:.1f} s; processes of the killed run still alive 20 s "
           f"after the kill: {len(left)}; check: {'OK' if ok else 'FAILED'}")

@@ -40,6 +40,7 @@ No figure is asserted: this is the instrument, not a test.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -56,8 +57,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _tools import measure, submissions
-from _tools.checks import MAX_POINTS
+from _tools import measure, submissions  # noqa: E402 - beside this script, on the path set just above
+from _tools.checks import MAX_POINTS  # noqa: E402 - the same
 
 REPO = HERE.parent
 ASSIGNMENT = "week3_nn_basic"
@@ -129,9 +130,10 @@ def machine_info() -> dict[str, Any]:
         pass
     rev = ""
     try:
-        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], check=False, capture_output=True,
+        git = ["git", "-C", str(REPO)]  # which commit was measured
+        rev = subprocess.run([*git, "rev-parse", "--short", "HEAD"], check=False, capture_output=True,  # noqa: S603 - git
                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "grader"],
+        dirty = subprocess.run([*git, "status", "--porcelain", "--", "grader"],  # noqa: S603 - git, fixed arguments
                                check=False, capture_output=True, text=True, timeout=10).stdout.strip()
         rev += " (grader/ has uncommitted changes)" if dirty else ""
     except (OSError, subprocess.SubprocessError):
@@ -141,7 +143,7 @@ def machine_info() -> dict[str, Any]:
     for mod in ("numpy", "pandas", "matplotlib", "ipykernel", "jupyter_client", "nbclient"):
         try:
             versions[mod] = __import__(mod).__version__
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a version we cannot read is reported as "?"
             versions[mod] = "?"
     return {
         "nproc": os.cpu_count(),
@@ -167,15 +169,11 @@ def run_grader(subs_dir: Path, out: Path, jobs: int, sandbox: str, n: int, logs:
                              stdout=logs / f"{out.name}.log")
     results = []
     for p in sorted(out.glob("submissions/**/result.json")):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             results.append(json.loads(p.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            pass
     summary = {}
-    try:
+    with contextlib.suppress(OSError, ValueError):
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
     timings = {k: [r["timings"][k] for r in results if k in r.get("timings", {})]
                for k in ("total", "kernel_start", "execute", "tests")}
     statuses: dict[str, int] = {}
@@ -252,8 +250,9 @@ def _interpreter_of(script: str | None) -> str | None:
 def competitor_version(py: str, module: str) -> tuple[str | None, str]:
     """(version, '') when ``py`` can import ``module``, else (None, why)."""
     try:
-        cp = subprocess.run([py, "-c", f"import {module}; print({module}.__version__)"], check=False, capture_output=True,
-                            text=True, timeout=120)
+        cp = subprocess.run(  # noqa: S603 - the competitors' interpreter, asked for a version
+            [py, "-c", f"import {module}; print({module}.__version__)"], check=False, capture_output=True,
+            text=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as exc:
         return None, f"{py} could not be run ({exc})"
     if cp.returncode != 0:
@@ -281,7 +280,8 @@ def run_nbgrader(py: str, work: Path, subs: list[dict], iris: Path, n: int) -> d
     setup = measure.run_measured([py, "-m", "nbgrader", "generate_assignment", nbc.ASSIGNMENT, "--force"],
                                  cwd=course, env=env, timeout=600, stdout=work / "generate_assignment.log")
     if setup.returncode != 0:
-        return {"error": f"nbgrader generate_assignment failed (exit {setup.returncode}); see {work / 'generate_assignment.log'}"}
+        log = work / "generate_assignment.log"
+        return {"error": f"nbgrader generate_assignment failed (exit {setup.returncode}); see {log}"}
     for s in subs:
         nbc.submit(course, s["student"], s["path"], iris)
     _log(f"nbgrader autograde {nbc.ASSIGNMENT} over {n} submissions")
@@ -289,7 +289,7 @@ def run_nbgrader(py: str, work: Path, subs: list[dict], iris: Path, n: int) -> d
                              timeout=120 + 120 * n, stdout=work / "autograde.log")
     scores: dict[str, list[float]] = {}
     try:
-        cp = subprocess.run([py, "-c", nbc.SCORES_SCRIPT, str(course / "gradebook.db"), nbc.ASSIGNMENT],
+        cp = subprocess.run([py, "-c", nbc.SCORES_SCRIPT, str(course / "gradebook.db"), nbc.ASSIGNMENT],  # noqa: S603 - nbgrader's venv reads its own gradebook
                             check=False, capture_output=True, text=True, timeout=300, env=env)
         scores = json.loads(cp.stdout or "{}")
     except (OSError, ValueError, subprocess.SubprocessError):
@@ -375,11 +375,13 @@ def render(report: dict[str, Any]) -> str:
                  f"({cfg['distinct_fixtures']} distinct fixtures), hidden tests included")
     lines.append(f"machine: nproc {mach['nproc']}, {mach['cpu'] or '?'}, {mach['memory']}; Python {mach['python']}; "
                  f"{mach['platform']}")
-    lines.append(f"grader {mach['grader_commit']}; sandbox requested {cfg['sandbox']!r}, used: {', '.join(sandboxes) or '?'}; "
+    lines.append(f"grader {mach['grader_commit']}; sandbox requested {cfg['sandbox']!r}, "
+                 f"used: {', '.join(sandboxes) or '?'}; "
                  f"numpy {mach['versions'].get('numpy')}, ipykernel {mach['versions'].get('ipykernel')}")
     comp = report.get("competitors", {})
     if comp.get("python"):
-        lines.append(f"competitors: {comp['python']} ({comp.get('found_by', '')}); nbgrader {comp.get('nbgrader_version') or '-'}, "
+        lines.append(f"competitors: {comp['python']} ({comp.get('found_by', '')}); "
+                     f"nbgrader {comp.get('nbgrader_version') or '-'}, "
                      f"otter-grader {comp.get('otter_version') or '-'}")
     lines.append("")
     nproc = mach["nproc"]
@@ -414,11 +416,14 @@ def render(report: dict[str, Any]) -> str:
                      f"{_f(wall_nb):>10} {_f(cpu_nb):>9} "
                      f"{_f(_others_pct(m.get('foreign_cpu'), m['wall'], nproc), '{:.0f}'):>9}")
     lines.append("")
-    lines.append("wall/nb: grader = median of result.json timings.total (one notebook, worker-side); floor and otter =")
-    lines.append("  median per run; nbgrader = batch wall / N. CPU/nb: grader and nbgrader = batch CPU (all descendants) / N;")
+    lines.append("wall/nb: grader = median of result.json timings.total (one notebook, worker-side); "
+                 "floor and otter =")
+    lines.append("  median per run; nbgrader = batch wall / N. "
+                 "CPU/nb: grader and nbgrader = batch CPU (all descendants) / N;")
     lines.append("  floor and otter = median per run. nb/s = N / batch wall (floor: N / sum of its runs).")
     lines.append("  others %: CPU used by processes outside the measured tree while it ran, as % of the machine's")
-    lines.append("  capacity (nproc x wall), from /proc/stat. Well above 0 means the figures of that row are disturbed.")
+    lines.append("  capacity (nproc x wall), from /proc/stat. "
+                 "Well above 0 means the figures of that row are disturbed.")
     lines.append("  cores: batch CPU / batch wall, how many cores the run kept busy on average. 'one core': the same")
     lines.append("  -j 1 run pinned to a single CPU (sched_setaffinity, inherited by workers and kernels).")
     if comp.get("note"):
@@ -431,10 +436,12 @@ def render(report: dict[str, Any]) -> str:
     lines.append("grader stages, median seconds per notebook (result.json timings):")
     for key, g in report["grader"].items():
         st = g["stage_medians"]
-        lines.append(f"  {key}: kernel_start {_f(st['kernel_start'])}, execute {_f(st['execute'])}, tests {_f(st['tests'])}, "
+        lines.append(f"  {key}: kernel_start {_f(st['kernel_start'])}, execute {_f(st['execute'])}, "
+                     f"tests {_f(st['tests'])}, "
                      f"total {_f(st['total'])}")
     lines.append("")
-    lines.append("CPU accounting (batch CPU s): the figure used / rusage of waited-for descendants incl. reaped orphans / "
+    lines.append("CPU accounting (batch CPU s): the figure used / "
+                 "rusage of waited-for descendants incl. reaped orphans / "
                  "wait4 of the command alone")
     rows = [(f"grader {k}", g["measurement"]) for k, g in report["grader"].items()]
     if fl:
@@ -453,11 +460,13 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"  grader {key}: {g['results']}/{g['n']} result.json, statuses {g['statuses']}, mean score "
                      f"{_f(g['score_pct_mean'], '{:.1f}')} %, full marks {g['full_marks']}")
     if fl:
-        lines.append(f"  floor: {fl['failed_cells_total']} failing cells in total (caught), problems: {fl['problems'] or 'none'}")
+        lines.append(f"  floor: {fl['failed_cells_total']} failing cells in total (caught), "
+                     f"problems: {fl['problems'] or 'none'}")
     for name in ("nbgrader", "otter"):
         c = comp.get(name)
         if c and "measurement" in c:
-            lines.append(f"  {name}: graded {c['graded']}/{c['n']}, mean score {_f(c['score_pct_mean'], '{:.1f}')} % of "
+            lines.append(f"  {name}: graded {c['graded']}/{c['n']}, "
+                         f"mean score {_f(c['score_pct_mean'], '{:.1f}')} % of "
                          f"{c['max_points']} points, full marks {c['full_marks']}")
     return "\n".join(lines)
 
@@ -474,11 +483,14 @@ def ratios(report: dict[str, Any]) -> dict[str, float | None]:
         out[f"grader throughput {k} / {b}"] = _ratio(g[k]["throughput"], base["throughput"])
     for one in (k for k in g if g[k].get("one_core")):
         for k in keys[1:]:
-            out[f"grader throughput {k} / {one} (scaling from one core)"] = _ratio(g[k]["throughput"], g[one]["throughput"])
+            out[f"grader throughput {k} / {one} (scaling from one core)"] = _ratio(
+                g[k]["throughput"], g[one]["throughput"])
     fl = report.get("floor")
     if fl:
-        out[f"grader/floor CPU per notebook ({b}: batch CPU / N vs floor median)"] = _ratio(base["cpu_per_notebook"], fl["cpu_median"])
-        out[f"grader/floor CPU per notebook ({b}: batch CPU / N vs floor mean)"] = _ratio(base["cpu_per_notebook"], fl["cpu_mean"])
+        out[f"grader/floor CPU per notebook ({b}: batch CPU / N vs floor median)"] = _ratio(
+            base["cpu_per_notebook"], fl["cpu_median"])
+        out[f"grader/floor CPU per notebook ({b}: batch CPU / N vs floor mean)"] = _ratio(
+            base["cpu_per_notebook"], fl["cpu_mean"])
         out[f"grader/floor wall per notebook ({b}: median timings.total vs floor median)"] = _ratio(
             base["wall_per_notebook_median"], fl["wall_median"])
         out[f"grader/floor wall per notebook ({b}: batch wall / N vs floor median)"] = _ratio(
@@ -490,7 +502,8 @@ def ratios(report: dict[str, Any]) -> dict[str, float | None]:
             continue
         for k in keys:
             out[f"grader {k} / {name} throughput (notebooks/s)"] = _ratio(g[k]["throughput"], c["throughput"])
-        out[f"{name}/grader CPU per notebook ({b}; batch CPU / N for both)"] = _ratio(c["cpu_per_notebook"], base["cpu_per_notebook"])
+        out[f"{name}/grader CPU per notebook ({b}; batch CPU / N for both)"] = _ratio(
+            c["cpu_per_notebook"], base["cpu_per_notebook"])
     return out
 
 
@@ -505,9 +518,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="interpreter that has nbgrader and otter-grader (e.g. a separate virtualenv's python)")
     ap.add_argument("--quick", action="store_true", help="smoke test: N=6, no competitors")
     ap.add_argument("--one-core", action="store_true",
-                    help="also run -j 1 pinned to one CPU: the single-core baseline that -j N's scaling is measured against")
+                    help="also run -j 1 pinned to one CPU: "
+                         "the single-core baseline that -j N's scaling is measured against")
     ap.add_argument("--repeat", type=int, default=1, metavar="R",
-                    help="run each grader configuration R times, interleaved, and report the run with the median wall time")
+                    help="run each grader configuration R times, interleaved, "
+                         "and report the run with the median wall time")
     ap.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up (one grading, one floor run)")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR (created, must be empty) and keep everything")
     ap.add_argument("--json", type=Path, metavar="PATH", help="also write all figures as JSON")
@@ -561,9 +576,11 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in configs}
         for r in range(max(1, args.repeat)):
             for key, k, one in configs:
-                _log(f"grader {key} over {args.n} submissions" + (f" (run {r + 1} of {args.repeat})" if args.repeat > 1 else ""))
+                which = f" (run {r + 1} of {args.repeat})" if args.repeat > 1 else ""
+                _log(f"grader {key} over {args.n} submissions{which}")
                 tag = key.replace(" ", "-") + (f"-r{r + 1}" if args.repeat > 1 else "")
-                runs[key].append(run_grader(subs_dir, work / f"grader{tag}", k, args.sandbox, args.n, logs, one_core=one))
+                runs[key].append(
+                    run_grader(subs_dir, work / f"grader{tag}", k, args.sandbox, args.n, logs, one_core=one))
         for key, rs in runs.items():
             walls = [x["measurement"]["wall"] for x in rs]
             chosen = sorted(rs, key=lambda x: x["measurement"]["wall"])[len(rs) // 2]
@@ -575,7 +592,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.skip_competitors:
             comp["nbgrader"] = comp["otter"] = {"skipped": "--quick" if args.quick else "--skip-competitors"}
         else:
-            comp["note"] = ("nbgrader and otter run unsandboxed, one notebook at a time; otter's copies name the python3 "
+            comp["note"] = ("nbgrader and otter run unsandboxed, one notebook at a time; "
+                            "otter's copies name the python3 "
                             "kernel (nbgrader resets the kernelspec itself)")
             for name, module, script in (("nbgrader", "nbgrader", "nbgrader"), ("otter", "otter", "otter")):
                 py, found_by = find_competitor_python(args.competitor_python, module, script)

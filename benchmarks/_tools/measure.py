@@ -27,6 +27,7 @@ command may run at a time (the orphan reaping waits for *any* child).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import resource
@@ -82,7 +83,7 @@ class CpuCgroup:
     def create(cls) -> CpuCgroup | None:
         own = cls._own_paths()
         candidates: list[tuple[Path, int]] = []
-        for mnt, fstype, opts in cls._mounts():
+        for mnt, fstype, _opts in cls._mounts():
             if fstype == "cgroup2" and "" in own:
                 candidates.append((Path(mnt + own[""].rstrip("/")), 2))
         for mnt, fstype, opts in cls._mounts():
@@ -213,10 +214,8 @@ def _reap_orphans(grace: float) -> tuple[int, list[int]]:
         if time.monotonic() > deadline and not killed:
             killed = _children_of_me()
             for p in killed:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             deadline = time.monotonic() + grace
         elif time.monotonic() > deadline:
             return reaped, killed
@@ -262,16 +261,14 @@ def run_measured(
         t0 = time.perf_counter()
         # preexec_fn: the child joins the cgroup before exec, so nothing it starts escapes it;
         # no other thread of ours is running at that point
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,  # noqa: S603 - the command being measured, as the benchmark's caller wrote it
                                 stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=cg.join_self if cg else None)  # noqa: PLW1509
+                                preexec_fn=cg.join_self if cg else None)  # noqa: PLW1509 - no other thread then
 
         def _kill() -> None:
             m.timed_out = True
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
         timer = threading.Timer(timeout, _kill)
         timer.daemon = True
