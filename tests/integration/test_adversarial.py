@@ -83,7 +83,7 @@ import sysconfig
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +113,7 @@ LIMITS = {"cell_timeout": 10, "call_timeout": 5, "submission_timeout": 60, "test
 RSS_GROWTH_LIMIT_MB = 300
 STORED_LIMIT_BYTES = 4 * 2**20        # result JSON of a memory-bounded fixture
 KERNEL_UID_BASE = 1_000_000
-SECRET = "GRADER-TEST-SECRET-c0ffee-5ca1ab1e"
+SECRET = "GRADER-TEST-SECRET-c0ffee-5ca1ab1e"  # noqa: S105 - a canary to look for in what leaks, not a credential
 OTHER_CANARY = "OTHER-SUBMISSION-CANARY-7f3a9d"
 
 # Variables ipykernel/IPython set in the kernel's environment on their own (measured: ipykernel
@@ -321,10 +321,8 @@ def leftover_processes(uids: set[int], baseline: set[tuple[int, int]], grace: fl
 def kill_leftovers(found: list[Proc]) -> None:
     # they were started (indirectly) by this test's kernels: end them by pid, one by one
     for p in found:
-        try:
+        with suppress(OSError):
             os.kill(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 # ---------------------------------------------------------------------------------- files
@@ -577,9 +575,13 @@ def grade_in_subprocess(path: Path, work: Path, timeout: float) -> tuple[dict[st
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGKILL)
         _, stderr = proc.communicate()
-        raise AssertionError(f"grading subprocess did not finish in {timeout:.0f} s; stderr: {stderr[-2000:]!r}") from None
+        raise AssertionError(
+            f"grading subprocess did not finish in {timeout:.0f} s; stderr: {stderr[-2000:]!r}"
+        ) from None
     if proc.returncode != 0 or not out.exists():
-        raise AssertionError(f"grading subprocess failed (exit {proc.returncode}); stderr: {stderr.decode(errors='replace')[-3000:]}")
+        raise AssertionError(
+            f"grading subprocess failed (exit {proc.returncode}); stderr: {stderr.decode(errors='replace')[-3000:]}"
+        )
     data = json.loads(out.read_text())
     data["executed"] = out.with_suffix(".executed.ipynb")
     return data["result"], data["wall"], proc.pid, data
@@ -730,7 +732,7 @@ def _setup_other_submissions(tmp: Path, fixture_path: Path) -> tuple[Path, list[
     (cls / "out").mkdir()
     con = sqlite3.connect(cls / "out" / "gradebook.sqlite")
     con.execute(f"CREATE TABLE canary_{OTHER_CANARY.replace('-', '_')} (student TEXT)")
-    con.execute(f"INSERT INTO canary_{OTHER_CANARY.replace('-', '_')} VALUES ('{OTHER_CANARY}')")
+    con.execute(f"INSERT INTO canary_{OTHER_CANARY.replace('-', '_')} VALUES ('{OTHER_CANARY}')")  # noqa: S608 - constants
     con.commit()
     con.close()
     return mine, [str(cls), OTHER_CANARY, OTHER_CANARY.replace("-", "_")]
@@ -742,7 +744,10 @@ LEAK_GLOBALS = {"reads_hidden_tests": "LEAKED", "reads_other_submissions": "OTHE
 # "needs"): files in the kernel's scratch folder or /tmp, as the kernel sees them after the
 # notebook ran and the data channel was used, and globals planted for a restarted kernel.
 SCRATCH_CANARIES = {
-    "plants_files_for_kernel_restart": (["RESTART_HIJACKED", "/tmp/grader_pwned_restart"], ["RESTART_HIJACKED"]),
+    "plants_files_for_kernel_restart": (
+        ["RESTART_HIJACKED", "/tmp/grader_pwned_restart"],  # noqa: S108 - the file the attack plants, looked for
+        ["RESTART_HIJACKED"],
+    ),
     "shadows_modules_in_cwd": (["SHADOW_MODULE_IMPORTED"], []),
 }
 
@@ -761,7 +766,8 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
     assert path.is_symlink() or path.is_file(), f"fixture {path} was not built"
     # what no report may show: the repository, the hidden side, the grader's secret, and other
     # submissions (their paths); what the kernel sees must not even hold the submissions' folder
-    forbidden = [*repository_paths(), "rubrics/week3_nn_basic", "solutions/week3_nn_basic", "tests/hidden/test_", SECRET,
+    forbidden = [*repository_paths(), "rubrics/week3_nn_basic", "solutions/week3_nn_basic", "tests/hidden/test_",
+                 SECRET,
                  *(str(adv_dir / f["filename"]) for n, f in MANIFEST.items() if n != name)]
     if name == "reads_other_submissions":
         path, extra = _setup_other_submissions(tmp_path, path)
@@ -810,8 +816,9 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
 
     # -- 1. a result, in bounded time, with a status from the manifest
     status, reason = result["status"], result["reason"]
+    cells = [(c["index"], c["status"], c["error"][:80]) for c in result["cells"]][:8]
     evidence = (f"status={status!r} score={result['score']} wall={wall:.1f}s sandbox={result['sandbox']!r} "
-                f"reason={reason[:400]!r} cells={[(c['index'], c['status'], c['error'][:80]) for c in result['cells']][:8]}")
+                f"reason={reason[:400]!r} cells={cells}")
     if wall > fx["max_wall_seconds"]:
         problems.append(f"took {wall:.1f} s, more than max_wall_seconds={fx['max_wall_seconds']}")
     if status not in fx["expected_status"]:
@@ -927,7 +934,9 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
 
     summary_rows.append({"name": name, "status": status, "score": result["score"], "wall": round(wall, 1),
                          "sandbox": result["sandbox"], "reason": reason[:300], "problems": problems, "notes": notes,
-                         "rss_growth_mb": round((rss["hwm_after_kb"] - rss["hwm_before_kb"]) / 1024, 1) if rss else None,
+                         "rss_growth_mb": (
+                             round((rss["hwm_after_kb"] - rss["hwm_before_kb"]) / 1024, 1) if rss else None
+                         ),
                          "tasks": {t["name"]: t["score"] for t in result["tasks"]}})
     if problems:
         pytest.fail(f"{name}: {evidence}\n  - " + "\n  - ".join(problems), pytrace=False)
@@ -987,7 +996,9 @@ def test_batch_goes_on(adv_dir: Path, rubric: Any, tmp_path: Path) -> None:
 def test_detectors_see_what_they_look_for(hidden_lines: set[str], tmp_path: Path) -> None:
     """Negative controls: each check above does fire on the thing it looks for."""
     # leaks: a line of a hidden test, the repository path, the secret
-    hidden_src = (ROOT / "rubrics" / "week3_nn_basic" / "tests" / "hidden" / "test_backprop.py").read_text(encoding="utf-8")
+    hidden_src = (ROOT / "rubrics" / "week3_nn_basic" / "tests" / "hidden" / "test_backprop.py").read_text(
+        encoding="utf-8"
+    )
     assert leak_problems("x", hidden_src, forbidden=[], lines=hidden_lines)
     assert leak_problems("x", f"opened {ROOT}/grader/api.py", forbidden=[str(ROOT)], lines=set())
     assert not leak_problems("x", "def AND(x1, x2): return 0", forbidden=[str(ROOT), SECRET], lines=hidden_lines)

@@ -9,7 +9,6 @@ import nbformat
 import pytest
 
 from grader import api
-from grader.config import Limits
 
 pytestmark = pytest.mark.kernel
 
@@ -26,7 +25,8 @@ def test_correct_notebook_gets_full_marks_with_all_fields(rubric):
     assert r["status"] == "graded" and r["reason"] == ""
     assert r["score"] == r["max_score"] == 100.0
     assert r["student"] == "kim"
-    for key in ("schema", "submission", "student", "status", "reason", "score", "max_score", "tests", "tasks", "sha256"):
+    keys = ("schema", "submission", "student", "status", "reason", "score", "max_score", "tests", "tasks", "sha256")
+    for key in keys:
         assert key in r
     hidden = [t for t in r["tests"] if t["visibility"] == "hidden"]
     assert hidden, "hidden tests ran"
@@ -58,7 +58,7 @@ def test_error_inside_a_graded_call_is_reported_with_its_location(rubric):
     t = next(t for t in r["tests"] if t["name"] == "test_sigmoid_prime_on_an_array")
     assert t["status"] == "error"
     assert "sigmoid_prime(...) raised ValueError" in t["message"]
-    assert "notebook cell, line" in t["message"] and "/tmp/" not in t["message"]
+    assert "notebook cell, line" in t["message"] and "/tmp/" not in t["message"]  # noqa: S108 - looked for in text
 
 
 def test_known_mistake_is_named_with_partial_credit(rubric):
