@@ -30,7 +30,8 @@ from typing import Any, Protocol
 
 from grader.errors import BadResult, ChannelError, KernelDied, MissingName, StudentError
 from grader.sandbox import codec, kernel_side
-from grader.sandbox.kernel import Kernel, Unresponsive
+from grader.sandbox.kernel import Kernel
+from grader.sandbox.shell import Unresponsive
 
 _KERNEL_SIDE_SOURCE = kernel_side.source()
 _FRAME_HEAD = 20
@@ -113,7 +114,7 @@ class DirectLine:
             if path is None:
                 return
             try:
-                content = self.kernel.run_code(f"{self.probe_name}.connect({path!r})", timeout=5)
+                content = self.kernel.shell.run_code(f"{self.probe_name}.connect({path!r})", timeout=5)
             except (Unresponsive, KernelDied):
                 return
             if content.get("status") == "ok":
@@ -148,7 +149,7 @@ class DirectLine:
             self.close()  # the rest of it is never read
             raise BadResult(what, f"the result is {size / 2**20:.0f} MiB, over the {max_bytes / 2**20:.0f} MiB limit")
         raw = self._read(size, deadline, timeout)
-        self.kernel.drain_iopub()  # what the call printed
+        self.kernel.shell.drain_iopub()  # what the call printed
         try:
             return codec.parse_reply(raw)
         except ChannelError as exc:
@@ -220,7 +221,7 @@ class ExecutedCode:
 
     def send(self, text: str, *, what: str, timeout: float, max_bytes: int) -> dict[str, Any]:
         out_name = secrets.token_hex(8) + ".json"
-        content = self.kernel.run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
+        content = self.kernel.shell.run_code(f"{self.probe_name}.handle({text!r}, {out_name!r})", timeout=timeout)
         return _read_reply_file(self.kernel, out_name, content, what, max_bytes)
 
 
@@ -236,11 +237,11 @@ class ShellMessage:
 
     def send(self, text: str, *, what: str, timeout: float, max_bytes: int) -> dict[str, Any]:
         out_name = secrets.token_hex(8) + ".json"
-        bc = self.kernel.bc
+        bc = self.kernel.shell.bc
         msg = bc.session.msg("grader_request", {"req": text, "out": out_name})
         bc.shell_channel.send(msg)
         try:
-            content = self.kernel.wait_reply(msg["header"]["msg_id"], timeout, handler=True)
+            content = self.kernel.shell.wait_reply(msg["header"]["msg_id"], timeout, handler=True)
         except ChannelError:
             self.answers = False  # the student removed the handler: executed code from now on
             raise TransportGone from None
@@ -273,7 +274,7 @@ class Channel:
                 f"__g['install'](globals(), {out!r}, {self.probe_name!r}, __k, {line!r})\n"
                 "del __g, __k, __bi\n"
             )
-            content = self.kernel.run_code(code, timeout=30)
+            content = self.kernel.shell.run_code(code, timeout=30)
             if content.get("status") != "ok":
                 raise ChannelError(f"the probe could not be installed: {content.get('ename')}: {content.get('evalue')}")
             self.line.sock = accept()

@@ -1,11 +1,11 @@
 """One sandboxed kernel process and its connections: launched, answering, restarted, closed.
 
 A ``Kernel`` exists only once its scratch folder is prepared, its process launched and both
-its clients connected (the blocking one the grader talks on, and nbclient's): a launch that
+its clients connected (``shell``, the one the grader talks on, and nbclient's): a launch that
 fails raises ``SandboxError`` and leaves nothing behind, so no attribute is ever missing.
-``ready()`` waits until the process answers. The kernel knows nothing of notebooks, probes or
-budgets: it runs code silently, waits for replies, says whether the process lives and why it
-died, interrupts and restarts it.
+``shell.ready()`` waits until the process answers. The kernel knows nothing of notebooks,
+probes or budgets: it says whether the process lives and why it died, interrupts and restarts
+it, gives nbclient a new client after a hang or a death, and cleans everything up.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ import os
 import shutil
 import signal
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 import zmq
@@ -30,8 +28,9 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from grader.config import Limits
-from grader.errors import ChannelError, KernelDied, SandboxError
+from grader.errors import SandboxError
 from grader.sandbox.launch import Launch, kernel_uid, kill_uid, release
+from grader.sandbox.shell import Shell
 
 MAX_MSG_BYTES = 8 * 2**20
 _DEATHS = {
@@ -39,13 +38,6 @@ _DEATHS = {
     "SIGSEGV": "a segmentation fault",
     "SIGXCPU": "the CPU time limit",
 }
-
-
-class Unresponsive(Exception):
-    """The kernel did not answer within the time given (it lives, but is busy)."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"no reply within {seconds:g} s")
 
 
 def bounded(fn: Any, *args: Any, timeout: float, **kwargs: Any) -> Any:
@@ -132,9 +124,8 @@ class Kernel:
             self._nb_monitor: tuple[Any, zmq.Socket[bytes]] | None = None
             self._watch_nb_iopub()
             self._cleanup.callback(_quietly(lambda: self.nb_kc.stop_channels()))
-            self.bc: Any = None
-            self._open_bc()
-            self._cleanup.callback(_quietly(lambda: self.bc.stop_channels()))
+            self.shell = self._open_shell()
+            self._cleanup.callback(_quietly(lambda: self.shell.close()))
         except Exception as exc:
             self._cleanup.close()
             self.closed = True
@@ -174,12 +165,8 @@ class Kernel:
         km.shutdown_wait_time = 1.0
         return km
 
-    def _open_bc(self) -> None:
-        if self.bc is not None:
-            self.bc.stop_channels()
-        self.bc = self.km.blocking_client()
-        self.bc.context = self.zctx
-        self.bc.start_channels()
+    def _open_shell(self) -> Shell:
+        return Shell(self.km, self.zctx, alive=self.alive, death_detail=self.death_detail)
 
     def stderr_tail(self, lines: int = 3) -> list[str]:
         try:
@@ -222,7 +209,8 @@ class Kernel:
         bounded(self.km.interrupt_kernel, timeout=10)
 
     def restart(self) -> None:
-        """Kill the process and start it again on the same connection, then open a new client.
+        """Kill the process and start it again on the same connection, with a new ``shell``
+        (not yet ready: ``shell.ready()`` waits for the new process).
 
         The HMAC key is settled before the new process starts: the connection file is written
         again from the manager's own key (the kernel's uid can write its folder, and a kernel
@@ -234,7 +222,8 @@ class Kernel:
         self.km.cleanup_connection_file()  # restart_kernel writes it again, with km.session.key
         bounded(self.km.restart_kernel, now=True, timeout=60)
         self._sync_key()
-        self._open_bc()
+        self.shell.close()
+        self.shell = self._open_shell()
 
     def _sync_key(self) -> None:
         """Sign with the key the kernel read, should the file not hold the manager's."""
@@ -257,85 +246,6 @@ class Kernel:
         if self.km.has_kernel:
             self._kill(wait=5)
             run_sync(self.km.shutdown_kernel)(now=True)
-
-    # -- the shell protocol ------------------------------------------------------------------
-    def ready(self, *, timeout: float) -> None:
-        """Like jupyter_client's wait_for_ready, but polling every 50 ms instead of 200 ms-1 s:
-        ready once the kernel answered kernel_info and its broadcasts reach us."""
-        bc = self.bc
-        deadline = time.monotonic() + timeout
-        replied = broadcast = False
-        while not (replied and broadcast):
-            bc.kernel_info()
-            until = time.monotonic() + 0.05
-            while time.monotonic() < until and not (replied and broadcast):
-                try:
-                    msg = bc.get_shell_msg(timeout=0.01)
-                    replied = replied or msg.get("msg_type") == "kernel_info_reply"
-                except Empty:
-                    pass
-                try:
-                    bc.iopub_channel.socket.recv_multipart(zmq.NOBLOCK)
-                    broadcast = True
-                except zmq.Again:
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the kernel did not answer within {timeout:g} s")
-            if not (replied and broadcast) and not self.alive():
-                raise RuntimeError("the kernel died before it was ready")
-        self.drain_iopub()
-
-    def run_code(self, code: str, *, timeout: float) -> dict[str, Any]:
-        """Run code silently in the kernel; return the execute_reply content."""
-        msg_id = self.bc.execute(code, silent=True, store_history=False, allow_stdin=False)
-        return self.wait_reply(msg_id, timeout)
-
-    def wait_reply(self, msg_id: str, timeout: float, *, handler: bool = False) -> dict[str, Any]:
-        """The content of the shell reply to ``msg_id``. Unresponsive after ``timeout``;
-        KernelDied if the process is gone; with ``handler`` (a grader_request), ChannelError
-        when the kernel went idle without answering (the student removed the handler)."""
-        deadline = time.monotonic() + timeout
-        idle_at: float | None = None
-        while True:
-            if self.drain_iopub(msg_id) and idle_at is None:
-                idle_at = time.monotonic()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise Unresponsive(timeout)
-            if handler and idle_at is not None and time.monotonic() - idle_at > 0.5:
-                raise ChannelError("the kernel no longer answers grader requests")
-            try:
-                msg = self.bc.get_shell_msg(timeout=min(left, 0.25))
-            except Empty:
-                if not self.alive():
-                    raise KernelDied("a graded call", self.death_detail()) from None
-                continue
-            if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                return dict(msg.get("content", {}))
-
-    def drain_iopub(self, msg_id: str = "") -> bool:
-        """Discard the kernel's broadcasts; True when it reported idle after ``msg_id``.
-
-        Frames are read raw: printing and status chatter from student code is never decoded,
-        except the small ``status`` messages that answer our own request."""
-        sock = self.bc.iopub_channel.socket
-        idle = False
-        needle = msg_id.encode()
-        for _ in range(10_000):
-            try:
-                frames = sock.recv_multipart(zmq.NOBLOCK, copy=True)
-            except zmq.ZMQError:  # zmq.Again included: nothing more
-                break
-            if not msg_id or idle:
-                continue
-            try:
-                at = frames.index(b"<IDS|MSG>")
-                header, parent, content = frames[at + 2], frames[at + 3], frames[at + 5]
-            except (ValueError, IndexError):
-                continue
-            if len(header) < 4096 and b'"status"' in header and needle in parent and b'"idle"' in content:
-                idle = True
-        return idle
 
     # -- nbclient's client -------------------------------------------------------------------
     def fresh_nb_client(self) -> None:

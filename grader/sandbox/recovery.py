@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from grader.config import Limits
 from grader.errors import CallTimeout, KernelDied
-from grader.sandbox.kernel import Kernel, Unresponsive
+from grader.sandbox.kernel import Kernel
+from grader.sandbox.shell import Unresponsive
 
 log = logging.getLogger("grader.sandbox")
 
@@ -43,7 +44,7 @@ class Recovery:
         if self.kernel.alive():
             try:
                 self.kernel.interrupt()
-                self.kernel.run_code("None", timeout=5)
+                self.kernel.shell.run_code("None", timeout=5)
                 if self.kernel.notebook_client is not None:
                     self.kernel.fresh_nb_client()
                 return
@@ -74,7 +75,7 @@ class Recovery:
             # once from a clean kill before the submission is given up
             try:
                 self.kernel.restart()
-                self.kernel.ready(timeout=60)
+                self.kernel.shell.ready(timeout=60)
                 self.prepare()
                 if self.kernel.notebook_client is not None:
                     self.kernel.fresh_nb_client()
@@ -87,7 +88,7 @@ class Recovery:
                 self.events.append(f"a restart failed ({type(exc).__name__}); retried")
         for index, source in self.ok_cells:
             try:
-                self.kernel.run_code(source, timeout=self.limits.cell_timeout)
+                self.kernel.shell.run_code(source, timeout=self.limits.cell_timeout)
                 self.after_replay(index)
             except (CallTimeout, KernelDied, Unresponsive) as exc:
                 self.events.append(f"replaying a cell after restart failed: {exc}")

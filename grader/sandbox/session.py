@@ -26,7 +26,8 @@ from grader.config import Limits
 from grader.errors import BadResult, CallTimeout, ChannelError, KernelDied, SandboxError
 from grader.sandbox.channel import Channel, ProbeBroken, interpret
 from grader.sandbox.execution import CellReport, ExecutionReport, run_notebook
-from grader.sandbox.kernel import Kernel, Unresponsive
+from grader.sandbox.kernel import Kernel
+from grader.sandbox.shell import Unresponsive
 from grader.sandbox.launch import detect_mechanism
 from grader.sandbox.recovery import Recovery
 
@@ -92,7 +93,7 @@ class KernelSession:
         self.timings: dict[str, float] = {}
         self.closed = False
         try:
-            kernel.ready(timeout=60)
+            kernel.shell.ready(timeout=60)
             self._prepare()
         except Exception as exc:
             tail = kernel.stderr_tail()
@@ -106,7 +107,7 @@ class KernelSession:
         they are before any cell runs)."""
         self.channel.installed = False
         if self.setup_code:
-            self.kernel.run_code(self.setup_code, timeout=30)
+            self.kernel.shell.run_code(self.setup_code, timeout=30)
         self.channel.install()
 
     # -- what callers read -------------------------------------------------------------------

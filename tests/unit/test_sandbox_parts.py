@@ -14,7 +14,7 @@ from grader.errors import BadResult, CallTimeout, KernelDied, MissingName, Stude
 from grader.sandbox import pool as pool_mod
 from grader.sandbox.channel import Channel, TransportGone, interpret
 from grader.sandbox.execution import CappedClient
-from grader.sandbox.kernel import Unresponsive
+from grader.sandbox.shell import Unresponsive
 from grader.sandbox.recovery import Recovery
 from grader.sandbox.session import CallGuard
 
@@ -53,6 +53,7 @@ class FakeKernel:
         self.interrupt_works = interrupt_works
         self.log: list[str] = []
         self.notebook_client: Any = None
+        self.shell = self  # the kernel's shell: run_code, ready
 
     def alive(self) -> bool:
         return self.is_alive
