@@ -73,7 +73,7 @@ def reference_sources(rubric: rubric_mod.Rubric) -> list[str]:
     sol = rubric.solution_path()
     if not sol.is_file():
         raise RubricError(f"reference solution {sol} not found (rubric {rubric.path})")
-    nb = nbformat.read(sol, as_version=4)  # type: ignore[no-untyped-call]  # nbformat has no type hints
+    nb = nbformat.read(sol, as_version=4)
     return [nbio.remove_markers(c.source) for c in nb.cells if c.cell_type == "code"]
 
 
@@ -198,7 +198,7 @@ def grade_file(
             }
             if executed_out is not None:
                 executed_out.parent.mkdir(parents=True, exist_ok=True)
-                nbformat.write(nb, executed_out)  # type: ignore[no-untyped-call]  # nbformat has no type hints
+                nbformat.write(nb, executed_out)
     except SandboxError as exc:
         tests, tasks = unscored(rubric, "not run: the kernel could not be started")
         return Result.crashed(**ident, reason=str(exc), tests=tests, tasks=tasks, notes=notes, sandbox=mechanism,
