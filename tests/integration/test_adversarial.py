@@ -635,7 +635,7 @@ def run_in_session(rubric: Any, path: Path, fetch: list[str],
         if exists:
             try:
                 got["_exists"] = ns.call("_grader_test_exists", *exists)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - whatever it raises is what the test looks at
                 got["_exists"] = exc
     return report, got
 
@@ -859,7 +859,7 @@ def test_adversarial_fixture(name: str, adv_dir: Path, rubric: Any, hidden_lines
             from grader.report import html
 
             texts["HTML report"] = html.render(result, lang="ko")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any failure to render is reported as a problem
             problems.append(f"the HTML report could not be rendered: {type(exc).__name__}: {exc}")
         if executed.exists():
             problems += leak_problems("the stored outputs (executed notebook)",
