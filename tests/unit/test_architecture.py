@@ -39,7 +39,10 @@ from grader import errors
 PACKAGE = Path(errors.__file__).resolve().parent  # grader/ (a regular package: it has an __init__.py)
 KERNEL_MACHINERY = {"jupyter_client", "nbclient", "zmq", "ipykernel"}
 # the pure core (strict in mypy too): data in, data out, no kernel
-PURE_CORE = ("grader.checks", "grader.scoring", "grader.rubric", "grader.report", "grader.gradebook", "grader.result")
+PURE_CORE = (
+    "grader.checks", "grader.scoring", "grader.rubric", "grader.report", "grader.gradebook", "grader.gradebook_schema",
+    "grader.result",
+)
 
 
 @dataclass(frozen=True)
