@@ -6,8 +6,11 @@ reply of the reference (and of its accepted readings and known mistakes) that th
 ask for, so ``grader check`` runs on a student's machine without the solution. Hidden tests
 and variant sources never leave ``rubrics/``.
 
-``validate`` proves the rubric on real kernels: the reference scores full marks, the blank
-scores 0 without crashing, each fixture in the rubric's MANIFEST.toml scores what it says.
+Both first check the rubric in this process (``check_rubric``): every variant builds on the
+reference and answers every call the tests make, and every test passes on the reference; any
+mistake stops them with a RubricError naming the file and what to fix. ``validate`` then proves
+the rubric on real kernels: the reference scores full marks, the blank scores 0 without
+crashing, each fixture in the rubric's MANIFEST.toml scores what it says.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from grader import rubric as rubric_mod
 from grader.errors import RubricError
 from grader.namespaces import ReferenceNamespace, ReferenceSet
 from grader.runner import run_tests
+from grader.variants import DERIVED, derived_functions
 
 try:
     import tomllib
@@ -54,34 +58,65 @@ def student_notebook(rb: rubric_mod.Rubric) -> nbformat.NotebookNode:
     return nb
 
 
-def record_expected(rb: rubric_mod.Rubric) -> dict[str, Any]:
-    """Run the public tests with the reference as the student; keep every reference reply."""
+def _eager_reference(rb: rubric_mod.Rubric, recorder: dict[str, Any] | None) -> ReferenceSet:
+    """The reference and every variant built now (a variant that fails to build is named), each
+    asked on every call a test makes (``eager``), keeping their replies in ``recorder``."""
     sources = api.reference_sources(rb)
-    recorder: dict[str, Any] = {}
     main = ReferenceNamespace(sources, files=rb.files)
     main.recorder = recorder
     variants = []
     for v in rb.variants:
-        ns = ReferenceNamespace([*sources, v.source], files=rb.files, prefix=f"{v.name}:")
+        where = f"{rb.path / v.file} (variant {v.name})"
+        missing = [n for n in (*v.defines, *v.reads) if n not in main.ns]
+        if missing:
+            raise RubricError(f"{where}: needs {', '.join(missing)}, which the reference solution does not define "
+                              "after running its cells; fix the name or the reference")
+        try:
+            ns = ReferenceNamespace([*sources, v.source], files=rb.files, prefix=f"{v.name}:")
+        except RubricError as exc:
+            raise RubricError(f"{where}: fails when defined after the reference's cells ({exc}); fix the variant file") from exc
         ns.recorder = recorder
         variants.append((v, ns))
     reference = ReferenceSet(main, variants, rb.returns)
-    reference.eager = True  # ask every variant on every call, so all replies are recorded
-    student = ReferenceNamespace(sources, files=rb.files)
-    public = [i for i in rb.items if i.visibility == "public"]
-    outcomes = run_tests(rb, student=student, reference=reference, items=public, budget=600)
-    bad = [o for o in outcomes if o["status"] != "passed"]
+    reference.eager = True
+    return reference
+
+
+def _on_the_reference(rb: rubric_mod.Rubric, items: list[rubric_mod.TestItem], reference: ReferenceSet) -> None:
+    """Run ``items`` with the reference as the student: each must pass; else a RubricError
+    naming each test, its file and what went wrong (a test's own error, a variant that raised)."""
+    student = ReferenceNamespace(api.reference_sources(rb), files=rb.files)
+    outcomes = run_tests(rb, student=student, reference=reference, items=items, budget=600)
+    bad = [(i, o) for i, o in zip(items, outcomes) if o["status"] != "passed"]
     if bad:
         raise RubricError(
-            "the reference fails its own public test(s): "
-            + "; ".join(f"{o['name']}: {o['message'][:200]}" for o in bad[:5])
+            f"{rb.path}: {len(bad)} test(s) do not pass with the reference solution as the student (each must; "
+            "a variant that raises is named): "
+            + "; ".join(f"{o['name']} (tests/{i.visibility}/{i.module}.py): {o['status']}: "
+                        f"{o['message'].removeprefix('grader problem, tell your TA: ')[:600]}" for i, o in bad[:5])
         )
+
+
+def check_rubric(rb: rubric_mod.Rubric) -> None:
+    """What ``grader validate`` and ``grader generate`` prove before anything is graded or
+    written (loading the rubric already checked its form, its points and its variants' files):
+    every variant builds and answers every call the tests make, and every test, public and
+    hidden, passes with the reference as the student. Raises a RubricError naming what to fix."""
+    _on_the_reference(rb, rb.items, _eager_reference(rb, None))
+
+
+def record_expected(rb: rubric_mod.Rubric) -> dict[str, Any]:
+    """Run the public tests with the reference as the student; keep every reference reply."""
+    recorder: dict[str, Any] = {}
+    reference = _eager_reference(rb, recorder)  # every variant asked on every call: all replies recorded
+    _on_the_reference(rb, [i for i in rb.items if i.visibility == "public"], reference)
     return dict(sorted(recorder.items()))
 
 
 def generate(assignment: str, *, root: Path | None = None) -> list[Path]:
     root = root or rubric_mod.find_root()
     rb = rubric_mod.load(root / "rubrics" / assignment)
+    check_rubric(rb)
     target = root / "assignments" / assignment
     return write_bundle(rb, target)
 
@@ -102,6 +137,9 @@ def write_bundle(rb: rubric_mod.Rubric, target: Path) -> list[Path]:
     for name, data in sorted(rb.files.items()):
         (target / name).write_bytes(data)  # beside the notebook, where students' code reads it
         written.append(target / name)
+    if rb.variants:  # which functions each variant changes (its source stays in rubrics/)
+        (target / DERIVED).write_text(derived_functions(rb.variants), encoding="utf-8")
+        written.append(target / DERIVED)
     expected = record_expected(rb)
     exp_path = target / "expected.json"
     exp_path.write_text(json.dumps(expected, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")
@@ -132,6 +170,8 @@ def validate(assignment: str, *, root: Path | None = None, sandbox: str = "auto"
     root = root or rubric_mod.find_root()
     rb = rubric_mod.load(root / "rubrics" / assignment)
     api.require_packages(rb)
+    check_rubric(rb)
+    echo("ok  the rubric: every variant builds and answers, every test passes on the reference")
     folder, manifest = _manifest(rb)
     checks: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="grader-validate-") as tmp:

@@ -21,13 +21,14 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from grader.cleanup import FOLDER, at_exit
-from grader.errors import MissingName, RubricError, StudentError
+from grader.cleanup import FOLDER, at_exit, temp_prefix
+from grader.errors import MissingName, RubricError, StudentCodeProblem, StudentError
 from grader.sandbox import codec, kernel_side
 from grader.sandbox.codec import HandleRef
 
@@ -53,6 +54,7 @@ class Namespace(abc.ABC):
         """Carry out one plain-data request (see ``kernel_side.perform``)."""
 
     test_name = ""
+    deadline: float | None = None  # the running test's @timeout, as time.monotonic() (set by the runner)
 
     def begin_test(self, name: str = "") -> None:
         """Called before each test: instances from earlier tests are forgotten."""
@@ -165,6 +167,12 @@ class Instance:
         return f"<{self.type} instance>"
 
 
+class OutOfTime(StudentCodeProblem):
+    """The running test's ``@timeout`` was spent before this call into the notebook."""
+
+    status = "timeout"
+
+
 class StudentNamespace(Namespace):
     label = "your notebook"
 
@@ -173,7 +181,14 @@ class StudentNamespace(Namespace):
         self.sources = list(sources or [])
 
     def _request(self, req: dict[str, Any], what: str) -> Any:
-        return self.session.request(req, what=what)
+        if self.deadline is None:
+            return self.session.request(req, what=what)
+        # a test with @timeout: no call starts after its time is spent, and none runs past it
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise OutOfTime(f"{what} was not called: the test's time ran out")
+        per_call = getattr(getattr(self.session, "limits", None), "call_timeout", None)
+        return self.session.request(req, what=what, timeout=left if per_call is None else min(per_call, left))
 
 
 def _interpret_local(reply: dict[str, Any], what: str) -> Any:
@@ -201,7 +216,7 @@ class ReferenceNamespace(Namespace):
         self.replayed = []
         self.live = True
         # the data files stay for the life of the process: reference functions may read them when called
-        self.dir = tempfile.mkdtemp(prefix="grader-ref-")
+        self.dir = tempfile.mkdtemp(prefix=temp_prefix("ref"))
         at_exit(shutil.rmtree, self.dir, True, order=FOLDER)
         for name, data in (files or {}).items():
             Path(self.dir, name).write_bytes(data)

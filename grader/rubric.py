@@ -29,6 +29,9 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 from grader.config import Limits
 from grader.errors import RubricError
 from grader.scoring import TaskSpec
+from grader.variants import VariantSpec, parse_variants
+
+__all__ = ["Rubric", "SlipSpec", "TestItem", "VariantSpec", "find_root", "load", "resolve"]
 
 SCHEMA = 1
 PACKAGE_DATA = Path(__file__).parent / "data"
@@ -48,34 +51,15 @@ KEYS: dict[str, tuple[type, Any, str]] = {
     "tolerance": (dict, {}, "default rtol and atol for close(), and shape: exact | squeeze (equal values in shapes that differ by length-1 axes are equal) | broadcast"),
     "limits": (dict, {}, "overrides of the sandbox limits (see `grader grade --help`)"),
     "kernel": (dict, {}, "files: data files put beside the notebook; serve_urls: URL -> file served offline; packages: modules the notebooks import (checked before grading); compat: the course environment's removed NumPy aliases and pandas' header= spelled eader="),
-    "tasks": (list, None, "[[tasks]] name, title, points"),
+    "tasks": (list, None, "[[tasks]] name, title, points (the sum of its tests' @points)"),
     "extra_notebooks": (list, [], "other reference notebooks graded with their own tests (e.g. written.ipynb)"),
     "match": (list, ["*.ipynb"], "file-name globs of the notebooks this rubric grades in a folder"),
     "exclude": (list, [], "file-name globs to skip (e.g. another assignment's notebooks)"),
     "fixtures": (str, "", "folder of fixture notebooks with a MANIFEST.toml, for `grader validate` (relative to the rubric)"),
-    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit (a number, or a table task -> number), functions, file (a path or a list run in order), title, hint"),
+    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit (a number, or a table task -> number), scope, file (variants/NAME.py: READS = [...] and the replacement functions), title, hint"),
     "returns": (dict, {}, "[returns.NAME] how a function is called and its results unpacked: args = [the handout's parameter names], by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
     "slips": (list, [], "[[slips]] the handout's own faults: name, error (regex on 'Type: message' of a failing cell), cell (regex on its source), title, hint; such a cell is reported apart and does not make a result partial"),
 }
-
-
-@dataclass(frozen=True)
-class VariantSpec:
-    """A mutation of the reference: an accepted reading (credit 1) or a named mistake."""
-
-    name: str
-    kind: str  # accepted | mistake
-    credit: float
-    functions: tuple[str, ...]
-    file: str
-    title: str
-    hint: str
-    source: str
-    credits: dict[str, float] = field(default_factory=dict)  # per task, where it differs from credit
-    scope: str = "test"  # test: the matching test earns credit; task: its whole task is scaled by it
-
-    def credit_in(self, task: str) -> float:
-        return self.credits.get(task, self.credit)
 
 
 @dataclass(frozen=True)
@@ -112,59 +96,6 @@ def _slips(raw: list[Any], toml_path: Path) -> list[SlipSpec]:
     return out
 
 
-def _variants(raw: list[Any], path: Path, toml_path: Path, public_only: bool = False) -> list[VariantSpec]:
-    out = []
-    for i, v in enumerate(raw):
-        where = f"{toml_path}: variants[{i}]"
-        if not isinstance(v, dict):
-            raise RubricError(f"{where} must be a table")
-        missing = {"name", "kind", "functions", "file"} - set(v)
-        if missing:
-            raise RubricError(f"{where} is missing {', '.join(sorted(missing))}")
-        kind = v["kind"]
-        if kind not in ("accepted", "mistake"):
-            raise RubricError(f"{where}: kind must be 'accepted' or 'mistake', got {kind!r}")
-        credit = v.get("credit", 1.0 if kind == "accepted" else 0.0)
-        credits: dict[str, float] = {}
-        if isinstance(credit, dict):
-            credits = dict(credit)
-            credit = credits.pop("default", 1.0 if kind == "accepted" else 0.0)
-            for task_name, c in credits.items():
-                if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 <= c <= 1.0:
-                    raise RubricError(f"{where}: credit.{task_name} must be between 0 and 1 (a number), got {c!r}")
-            credits = {k: float(c) for k, c in credits.items()}
-        if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0.0 <= credit <= 1.0:
-            raise RubricError(f"{where}: credit must be between 0 and 1 (a number, or a table of task = number), got {credit!r}")
-        scope = v.get("scope", "test")
-        if scope not in ("test", "task"):
-            raise RubricError(f"{where}: scope must be 'test' (the matching test earns credit) or 'task' (the whole task is scaled by credit), got {scope!r}")
-        unknown = set(v) - {"name", "kind", "credit", "scope", "functions", "file", "title", "hint"}
-        if unknown:
-            raise RubricError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: name, kind, credit, scope, functions, file, title, hint")
-        functions = v["functions"]
-        if not isinstance(functions, list) or not all(isinstance(x, str) for x in functions):
-            raise RubricError(f"{where}: functions must be a list of names, e.g. [\"forward\"], got {functions!r}")
-        files = v["file"] if isinstance(v["file"], list) else [v["file"]]
-        if not files or not all(isinstance(x, str) for x in files):
-            raise RubricError(f"{where}: file must be a path or a list of paths (run in order)")
-        sources = []
-        for name in files:
-            f = path / name
-            if not f.is_file():
-                if public_only:  # the student bundle replays recorded replies instead
-                    continue
-                raise RubricError(f"{where}: file {f} not found")
-            sources.append(f.read_text(encoding="utf-8"))
-        out.append(VariantSpec(
-            name=str(v["name"]), kind=kind, credit=float(credit), functions=tuple(functions),
-            file=", ".join(files), title=str(v.get("title", v["name"])), hint=str(v.get("hint", "")),
-            source="\n\n".join(sources), credits=credits, scope=scope,
-        ))
-    if len({x.name for x in out}) != len(out):
-        raise RubricError(f"{toml_path}: duplicate variant names")
-    return out
-
-
 def _returns(raw: dict[str, Any], toml_path: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, spec in raw.items():
@@ -198,10 +129,10 @@ class TestItem:
     func: Callable[..., Any]
     params: dict[str, Any]
     task: str
-    weight: float
-    visibility: str
+    points: float  # what this case is worth: its function's @points shared among its cases
+    visibility: str  # public or hidden: the folder it lives in
     module: str
-    timeout: float | None = None
+    timeout: float | None = None  # seconds for the whole test (@timeout), else only the per-call limit
 
     @property
     def fixtures(self) -> list[str]:
@@ -373,6 +304,11 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
     items = _collect(path, vals["assignment"], {t.name for t in tasks}, public_only)
     if not items:
         raise RubricError(f"{path}: no tests found in tests/public or tests/hidden")
+    if not public_only:  # a student bundle has the public tests only: their points are scaled to the task
+        _check_points(tasks, items, path)
+    solution = path.parent.parent / "solutions" / vals["assignment"] / vals["solution"]
+    variants = parse_variants(vals["variants"], path, toml_path, _code_cells(solution) if solution.is_file() else None,
+                              public_only)
     expected = None
     if public_only and (path / "expected.json").is_file():
         expected = json.loads((path / "expected.json").read_text(encoding="utf-8"))
@@ -387,11 +323,39 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         seed=vals["seed"], solution=vals["solution"], notebook=vals["notebook"] or f"{vals['assignment']}.ipynb",
         files=files, serve_urls=serve, public_only=public_only, expected=expected,
         digest=digest.hexdigest()[:16],
-        variants=_variants(vals["variants"], path, toml_path, public_only), returns=_returns(vals["returns"], toml_path),
+        variants=variants, returns=_returns(vals["returns"], toml_path),
         match=[str(g) for g in vals["match"]], exclude=[str(g) for g in vals["exclude"]], fixtures=vals["fixtures"],
         shape=str(tol.get("shape", "exact")), packages=[str(p) for p in packages], compat=compat,
         slips=_slips(vals["slips"], toml_path),
     )
+
+
+def _code_cells(notebook: Path) -> list[str]:
+    """The code cells of a notebook, read as JSON (for reading the reference's names)."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError) as exc:
+        raise RubricError(f"{notebook}: not a readable notebook ({exc})") from None
+    return ["".join(c["source"]) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+            for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
+
+
+def _check_points(tasks: list[TaskSpec], items: list[TestItem], path: Path) -> None:
+    """rubric.toml's points per task are the sum of its tests' @points (a task with none is an error)."""
+    for t in tasks:
+        mine = [i for i in items if i.task == t.name]
+        if not mine:
+            raise RubricError(f"{path}: task {t.name!r} has no tests: add a test module with TASK = {t.name!r} "
+                              "in tests/public or tests/hidden, or remove the task from rubric.toml")
+        got = sum(i.points for i in mine)
+        if abs(got - t.points) > 1e-6:
+            by_fn: dict[str, float] = {}
+            for i in mine:
+                key = f"{i.module}.{i.name.split('[')[0].removeprefix('hidden/')}"
+                by_fn[key] = by_fn.get(key, 0.0) + i.points
+            listed = ", ".join(f"{k} {v:g}" for k, v in by_fn.items())
+            raise RubricError(f"{path}: task {t.name!r} is worth {t.points:g} points in rubric.toml, but its tests' "
+                              f"@points add up to {got:g} ({listed}); make them agree")
 
 
 def _collect(path: Path, assignment: str, task_names: set[str], public_only: bool) -> list[TestItem]:
@@ -411,24 +375,24 @@ def _collect(path: Path, assignment: str, task_names: set[str], public_only: boo
                 spec.loader.exec_module(module)
             except Exception as exc:
                 raise RubricError(f"{mod_path}: cannot be imported ({type(exc).__name__}: {exc})") from exc
-            default_task = getattr(module, "TASK", None)
+            tname = getattr(module, "TASK", None)
             funcs = [
                 f for n, f in vars(module).items()
                 if n.startswith("test_") and inspect.isfunction(f) and f.__module__ == modname
             ]
+            if funcs and not isinstance(tname, str):
+                raise RubricError(f"{mod_path}: no task; set the module's TASK = \"<a task of rubric.toml>\" "
+                                  "(every test of a module belongs to its TASK)")
+            if funcs and tname not in task_names:
+                raise RubricError(f"{mod_path}: TASK = {tname!r} is not a task of rubric.toml ({', '.join(sorted(task_names))})")
             funcs.sort(key=lambda f: f.__code__.co_firstlineno)
             for fn in funcs:
                 meta = getattr(fn, "__grader__", {})
-                visibility = meta.get("visibility", vis)
-                if vis == "public" and visibility == "hidden":
-                    raise RubricError(f"{mod_path}: {fn.__name__} is marked @hidden but lives in tests/public/; move it to tests/hidden/ so it never ships to students")
-                tname = meta.get("task", default_task)
-                if tname is None:
-                    raise RubricError(f"{mod_path}: {fn.__name__} has no task; add @task(...) or a module-level TASK")
-                if tname not in task_names:
-                    raise RubricError(f"{mod_path}: {fn.__name__} names task {tname!r}, not one of {', '.join(sorted(task_names))}")
+                if "points" not in meta:
+                    raise RubricError(f"{mod_path}: {fn.__name__} has no @points(n); write the points it is worth "
+                                      "(a parametrized test's points are shared among its cases)")
                 cases = meta.get("cases") or [("", {})]
-                weight = float(meta.get("weight", 1.0)) / len(cases)
+                share = float(meta["points"]) / len(cases)
                 for cid, params in cases:
                     name = f"{fn.__name__}[{cid}]" if cid else fn.__name__
                     if vis == "hidden":
@@ -436,7 +400,7 @@ def _collect(path: Path, assignment: str, task_names: set[str], public_only: boo
                     if name in seen:
                         raise RubricError(f"{mod_path}: duplicate test name {name}")
                     seen.add(name)
-                    item = TestItem(name, fn, params, tname, weight, visibility, mod_path.stem, meta.get("timeout"))
+                    item = TestItem(name, fn, params, str(tname), share, vis, mod_path.stem, meta.get("timeout"))
                     bad = set(item.fixtures) - FIXTURES
                     if bad:
                         raise RubricError(f"{mod_path}: {fn.__name__} asks for unknown fixture(s) {', '.join(sorted(bad))}; available: {', '.join(sorted(FIXTURES))}")

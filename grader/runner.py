@@ -2,8 +2,9 @@
 
 A test gets its fixtures (``student``, ``reference``, ``rng``), runs, and ends in one of:
 passed, failed (an assert or ``close`` said no, or a named mistake earned partial credit),
-error (the student's code raised), timeout. A bug in a test is reported as an error that
-names the test, never swallowed.
+error (the student's code raised), timeout (a call ran past the per-call limit, the test past
+its ``@timeout``, or the submission's tests past ``tests_timeout``). A bug in a test is
+reported as an error that names the test, never swallowed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import testing
+from grader import checking
 from grader.errors import GraderError, RubricError, StudentCodeProblem, StudentError
 from grader.rubric import Rubric, TestItem
 
@@ -50,7 +51,7 @@ def run_tests(rubric: Rubric, *, student: Any, reference: Any, budget: float | N
     return outcomes
 
 
-def _details(exc: testing.Failed) -> dict[str, Any]:
+def _details(exc: checking.Failed) -> dict[str, Any]:
     """Input, expected, got and the first differing element, for the report."""
     from grader.checks.compare import describe_value
 
@@ -68,15 +69,17 @@ def _details(exc: testing.Failed) -> dict[str, Any]:
 def _outcome(item: TestItem, status: str, fraction: float, message: str,
              diagnoses: list[dict[str, Any]] | None = None, notes: list[str] | None = None) -> dict[str, Any]:
     return {
-        "name": item.name, "task": item.task, "weight": item.weight, "visibility": item.visibility,
+        "name": item.name, "task": item.task, "weight": item.points, "visibility": item.visibility,
         "status": status, "fraction": fraction, "message": message,
         "diagnoses": diagnoses or [], "notes": notes or [], "details": {},
     }
 
 
 def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> dict[str, Any]:
-    ctx = testing._Context(rtol=rubric.rtol, atol=rubric.atol, shape=rubric.shape, task=item.task)  # noqa: SLF001 - same package
-    token = testing._ctx.set(ctx)  # noqa: SLF001
+    ctx = checking._Context(rtol=rubric.rtol, atol=rubric.atol, shape=rubric.shape, task=item.task)  # noqa: SLF001 - same package
+    token = checking._ctx.set(ctx)  # noqa: SLF001
+    if item.timeout is not None:
+        student.deadline = time.monotonic() + item.timeout
     kwargs = dict(item.params)
     for name in item.fixtures:
         if name == "student":
@@ -88,43 +91,54 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
         elif name == "rng":
             kwargs[name] = np.random.default_rng(_seed(rubric.seed, item.name))
     try:
-        try:
-            item.func(**kwargs)
-        except testing.PartialCredit as pc:
-            out = _outcome(item, "failed", pc.fraction, pc.hint, ctx.diagnoses, ctx.notes)
-            if ctx.task_credit is not None:
-                out["task_credit"] = ctx.task_credit
-            return out
-        except testing.Failed as exc:
-            out = _outcome(item, "failed", 0.0, str(exc), ctx.diagnoses, ctx.notes)
-            out["details"] = _details(exc)
-            return out
-        except AssertionError as exc:
-            return _outcome(item, "failed", 0.0, str(exc) or _assert_source(exc), ctx.diagnoses, ctx.notes)
-        except StudentCodeProblem as exc:
-            msg = str(exc)
-            if isinstance(exc, StudentError) and exc.traceback:
-                msg += f" ({exc.traceback[-1][:200]})"
-            return _outcome(item, exc.status, 0.0, msg, ctx.diagnoses, ctx.notes)
-        except RubricError as exc:
-            return _outcome(item, "error", 0.0, f"grader problem, tell your TA: {exc}", ctx.diagnoses, ctx.notes)
-        except GraderError as exc:
-            return _outcome(item, "error", 0.0, str(exc), ctx.diagnoses, ctx.notes)
-        except Exception as exc:  # noqa: BLE001 - a test tripping over a strange value
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            return _outcome(
-                item, "error", 0.0,
-                f"the test could not use what the notebook returned ({type(exc).__name__}: {str(exc)[:200]}; "
-                f"{item.module}.py line {frame.lineno})",
-                ctx.diagnoses, ctx.notes,
-            )
-        if ctx.task_credit is not None:
-            out = _outcome(item, "failed", 1.0, ctx.task_message, ctx.diagnoses, ctx.notes)
-            out["task_credit"] = ctx.task_credit
-            return out
-        return _outcome(item, "passed", 1.0, "", ctx.diagnoses, ctx.notes)
+        out = _run_func(item, kwargs, ctx)
+        if item.timeout is not None and time.monotonic() > student.deadline:
+            return _outcome(item, "timeout", 0.0, f"stopped: this test ran longer than its {item.timeout:g} s "
+                            "(@timeout in the rubric)", ctx.diagnoses, ctx.notes)
+        return out
     finally:
-        testing._ctx.reset(token)  # noqa: SLF001
+        checking._ctx.reset(token)  # noqa: SLF001
+        if item.timeout is not None:
+            student.deadline = None
+
+
+def _run_func(item: TestItem, kwargs: dict[str, Any], ctx: checking._Context) -> dict[str, Any]:
+    """Run the test function; its outcome (every way a test can end is one except)."""
+    try:
+        item.func(**kwargs)
+    except checking.PartialCredit as pc:
+        out = _outcome(item, "failed", pc.fraction, pc.hint, ctx.diagnoses, ctx.notes)
+        if ctx.task_credit is not None:
+            out["task_credit"] = ctx.task_credit
+        return out
+    except checking.Failed as exc:
+        out = _outcome(item, "failed", 0.0, str(exc), ctx.diagnoses, ctx.notes)
+        out["details"] = _details(exc)
+        return out
+    except AssertionError as exc:
+        return _outcome(item, "failed", 0.0, str(exc) or _assert_source(exc), ctx.diagnoses, ctx.notes)
+    except StudentCodeProblem as exc:
+        msg = str(exc)
+        if isinstance(exc, StudentError) and exc.traceback:
+            msg += f" ({exc.traceback[-1][:200]})"
+        return _outcome(item, exc.status, 0.0, msg, ctx.diagnoses, ctx.notes)
+    except RubricError as exc:
+        return _outcome(item, "error", 0.0, f"grader problem, tell your TA: {exc}", ctx.diagnoses, ctx.notes)
+    except GraderError as exc:
+        return _outcome(item, "error", 0.0, str(exc), ctx.diagnoses, ctx.notes)
+    except Exception as exc:  # noqa: BLE001 - a test tripping over a strange value
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        return _outcome(
+            item, "error", 0.0,
+            f"the test could not use what the notebook returned ({type(exc).__name__}: {str(exc)[:200]}; "
+            f"{item.module}.py line {frame.lineno})",
+            ctx.diagnoses, ctx.notes,
+        )
+    if ctx.task_credit is not None:
+        out = _outcome(item, "failed", 1.0, ctx.task_message, ctx.diagnoses, ctx.notes)
+        out["task_credit"] = ctx.task_credit
+        return out
+    return _outcome(item, "passed", 1.0, "", ctx.diagnoses, ctx.notes)
 
 
 def not_run(rubric: Rubric, message: str, status: str = "error") -> list[dict[str, Any]]:

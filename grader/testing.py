@@ -1,31 +1,38 @@
-"""What rubric test modules import: markers, ``close``, credit for known mistakes.
+"""What rubric test modules import: ``points``, ``parametrize``, ``timeout``, and the checks.
 
-    from grader.testing import points, hidden, task, parametrize, close
+    from grader.testing import expect, parametrize, points
 
-    @task("gates")
-    @parametrize("x1, x2", [(0, 0), (0, 1), (1, 0), (1, 1)])
-    def test_AND(student, reference, x1, x2):
-        close(student.call("AND", x1, x2), reference.call("AND", x1, x2))
+    TASK = "gates"          # every test of this module belongs to this task of rubric.toml
 
+    @points(12)             # the points this test is worth (shared among its 4 cases: 3 each)
+    @parametrize("gate", ["AND", "NAND", "OR", "XOR"])
+    def test_truth_table(student, reference, gate):
+        for x1, x2 in [(0, 0), (0, 1), (1, 0), (1, 1)]:
+            expect(student, reference, gate, x1, x2)
+
+One way each: the task is the module's ``TASK``; visibility is the folder (``tests/public/``
+ships to students with its expected values, ``tests/hidden/`` never leaves ``rubrics/``);
+``@points(n)`` is points, and a task's tests add up to its ``points`` in rubric.toml.
 Fixtures a test may ask for by parameter name: ``student``, ``reference``, ``rng`` (a NumPy
 generator seeded from the test's name, so every run draws the same cases).
+See ``rubrics/README.md``.
 """
 
 from __future__ import annotations
 
-import contextvars
-from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from grader.checks.compare import Mismatch, compare
+from grader.checking import Failed, PartialCredit, _Context, _ctx, close, credit, diagnose, fail, note, number, tolerance
+from grader.errors import RubricError
+from grader.judging import argument_order, call_as_written, expect, expect_global, judge_value, pick
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "Failed", "PartialCredit", "argument_order", "call_as_written", "close", "credit", "diagnose", "expect",
-    "expect_global", "fail", "hidden", "judge_value", "note", "parametrize", "pick", "points", "task",
-    "timeout", "tolerance",
+    "expect_global", "fail", "judge_value", "note", "number", "parametrize", "pick", "points", "timeout", "tolerance",
 ]
+_INTERNAL = (_Context, _ctx)  # the runner sets each test's context through these
 
 
 def _meta(fn: Any) -> dict[str, Any]:
@@ -34,33 +41,45 @@ def _meta(fn: Any) -> dict[str, Any]:
     return fn.__grader__  # type: ignore[no-any-return]
 
 
-def points(weight: float) -> Callable[[F], F]:
-    """Relative weight of this test within its task (default 1; split among parametrized cases)."""
+def _number(value: Any, what: str, *, positive: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (positive and value == 0) \
+            or value != value:
+        raise RubricError(f"{what} must be a {'positive' if positive else 'non-negative'} number, got {value!r}")
+    return float(value)
+
+
+def points(n: float) -> Callable[[F], F]:
+    """The points this test is worth; a parametrized test's points are shared equally among
+    its cases. The tests of a task add up to the task's ``points`` in rubric.toml."""
+    value = _number(n, "@points(n)", positive=False)
+
     def deco(fn: F) -> F:
-        _meta(fn)["weight"] = float(weight)
-        return fn
-    return deco
-
-
-def hidden(fn: F) -> F:
-    """Mark a test hidden: students see its name and verdict only. It must live in tests/hidden/."""
-    _meta(fn)["visibility"] = "hidden"
-    return fn
-
-
-def task(name: str) -> Callable[[F], F]:
-    def deco(fn: F) -> F:
-        _meta(fn)["task"] = name
+        _meta(fn)["points"] = value
         return fn
     return deco
 
 
 def timeout(seconds: float) -> Callable[[F], F]:
-    """Time budget for this test's calls together (default: the rubric's call_timeout per call)."""
+    """Wall-clock seconds for the whole test (each case), on top of the per-call limit: the test
+    stops at its next call into the notebook once they are spent, and scores 0 as a timeout."""
+    value = _number(seconds, "@timeout(seconds)", positive=True)
+
     def deco(fn: F) -> F:
-        _meta(fn)["timeout"] = float(seconds)
+        _meta(fn)["timeout"] = value
         return fn
     return deco
+
+
+def task(name: str) -> Any:
+    """Removed: the task is the test module's ``TASK``."""
+    raise RubricError(f"@task({name!r}) is gone: a test's task is its module's TASK = {name!r} "
+                      "(put tests of another task in a module of their own)")
+
+
+def hidden(fn: Any) -> Any:
+    """Removed: visibility is the folder."""
+    raise RubricError(f"@hidden ({getattr(fn, '__name__', fn)}) is gone: a test is hidden by living in "
+                      "tests/hidden/ (and public in tests/public/); remove the decorator")
 
 
 def parametrize(argnames: str, values: list[Any], *, ids: list[str] | None = None) -> Callable[[F], F]:
@@ -89,395 +108,3 @@ def _id(v: Any, index: int) -> str:
     if isinstance(v, tuple) and all(isinstance(x, (int, float, str, bool)) for x in v):
         return "-".join(str(x) for x in v)
     return f"{type(v).__name__}{index}"  # e.g. ndarray0, ndarray1: unique per case
-
-
-class Failed(AssertionError):
-    """A check failed; ``str()`` is the one-line explanation shown to the student."""
-
-    def __init__(self, message: str, mismatch: Mismatch | None = None, *, got: Any = None,
-                 want: Any = None, call: str = "") -> None:
-        super().__init__(message)
-        self.mismatch = mismatch
-        self.got = got
-        self.want = want
-        self.call = call
-
-
-class PartialCredit(Exception):
-    """Raised by ``credit``: the answer matches a known mistake worth a fraction of the points."""
-
-    def __init__(self, fraction: float, mistake: str, hint: str) -> None:
-        super().__init__(f"{mistake}: {hint}")
-        self.fraction = fraction
-        self.mistake = mistake
-        self.hint = hint
-
-
-@dataclass
-class _Context:
-    rtol: float = 1e-6
-    atol: float = 1e-8
-    shape: str = "exact"  # the rubric's default shape rule ([tolerance] shape)
-    task: str = ""  # the running test's task (a variant may give a different credit per task)
-    task_credit: float | None = None  # a scope = "task" reading seen: the whole task is scaled by it
-    task_message: str = ""
-    diagnoses: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-_ctx: contextvars.ContextVar[_Context] = contextvars.ContextVar("grader_test_context", default=_Context())
-
-
-def _current() -> _Context:
-    return _ctx.get()
-
-
-def tolerance() -> tuple[float, float]:
-    """The rubric's default ``(rtol, atol)``."""
-    c = _current()
-    return c.rtol, c.atol
-
-
-def close(got: Any, want: Any, *, rtol: float | None = None, atol: float | None = None,
-          shape: str | None = None, what: str = "") -> None:
-    """Assert ``got`` matches ``want`` within tolerance; fail with a one-line explanation.
-    ``shape``: exact, squeeze or broadcast (default: the rubric's ``[tolerance] shape``)."""
-    c = _current()
-    m = compare(got, want, rtol=c.rtol if rtol is None else rtol, atol=c.atol if atol is None else atol,
-                shape=shape or c.shape)
-    if m is not None:
-        raise Failed(f"{what}: {m.message}" if what else m.message, m, got=got, want=want)
-
-
-def fail(message: str) -> None:
-    raise Failed(message)
-
-
-def diagnose(name: str, hint: str, *, kind: str = "mistake") -> None:
-    """Attach a diagnosis (a recognised mistake or reading) to the running test's result."""
-    _current().diagnoses.append({"name": name, "kind": kind, "hint": hint})
-
-
-def note(text: str) -> None:
-    """A remark shown with the test even when it passes (e.g. which reading was accepted)."""
-    _current().notes.append(text)
-
-
-def credit(fraction: float, mistake: str, hint: str) -> None:
-    """Stop the test here with ``fraction`` of its points for a named, known mistake."""
-    diagnose(mistake, hint)
-    raise PartialCredit(fraction, mistake, hint)
-
-
-# --- judging against the reference, its accepted readings and its known mistakes ---------
-
-_NOT_RETURNED = object()
-
-
-def _describe_call(name: str, args: tuple[Any, ...], with_globals: dict[str, Any] | None) -> str:
-    from grader.checks.compare import describe_value
-
-    text = f"{name}(" + ", ".join(describe_value(a, 60) for a in args) + ")"
-    if with_globals:
-        text += " with " + ", ".join(f"{k} = {describe_value(v, 60)}" for k, v in with_globals.items())
-    return text
-
-
-def _pick(raw: Any, name: str, spec: dict[str, Any], part: str | None) -> Any:
-    """Take ``part`` out of a result according to the rubric's ``[returns.NAME]``."""
-    by_arity: dict[int, list[str]] = spec.get("by_arity", {})
-    if not by_arity or part is None:
-        return raw
-    if isinstance(raw, (tuple, list)) and len(raw) in by_arity:
-        names = by_arity[len(raw)]
-        return raw[names.index(part)] if part in names else _NOT_RETURNED
-    forms = " or ".join(f"({', '.join(v)})" for _k, v in sorted(by_arity.items(), reverse=True))
-    got = f"{len(raw)} values" if isinstance(raw, (tuple, list)) else f"a single {type(raw).__name__}"
-    raise Failed(f"{name} returned {got}; expected {forms}")
-
-
-def pick(reference: Any, name: str, raw: Any, part: str) -> Any:
-    """``part`` of what ``name`` returned, by the rubric's ``[returns.NAME] by_arity``
-    (``backpropagation`` may return ``(dz, dw, db)`` or ``(dw, db)``); None when that form
-    does not return it. Fails with a plain message for any other form."""
-    spec = getattr(reference, "returns", {}).get(name, {})
-    got = _pick(raw, name, spec, part)
-    return None if got is _NOT_RETURNED else got
-
-
-def _settings(spec: dict[str, Any], part: str | None, rtol: float | None, atol: float | None,
-              shape: str | None) -> tuple[float, float, str]:
-    """The tolerances and shape rule a check uses: its own, else ``[returns.NAME]``'s, else the
-    rubric's ``[tolerance]``."""
-    c = _current()
-    return (c.rtol if rtol is None else rtol, c.atol if atol is None else atol,
-            shape or spec.get("shapes", {}).get(part or "", spec.get("shape") or c.shape))
-
-
-def _alternatives(reference: Any, name: str, produce: Callable[[Any], Any]) -> list[tuple[Any, Callable[[], Any]]]:
-    """``(variant, what it answers)`` for the variants about ``name``; when the reference
-    records (``grader generate``), every variant is asked now, matched or not."""
-    alts = [(vspec, (lambda ns=ns: produce(ns))) for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)]
-    if getattr(reference, "eager", False):
-        for _vspec, answer in alts:
-            try:
-                answer()
-            except Exception:  # noqa: BLE001 - a variant that does not apply
-                pass
-    return alts
-
-
-@dataclass
-class _Verdict:
-    """How one answer fares: 3 right, 2 an accepted reading, 1 a named mistake with credit,
-    0 wrong. The best of an answer's attempts (as called, as defined, in another form) counts."""
-
-    rank: int
-    got: Any = None
-    fraction: float = 0.0
-    vspec: Any = None
-    failure: Failed | None = None
-    how: str = ""  # how the answer was obtained when it was not the plain call
-
-    def better_than(self, other: "_Verdict | None") -> bool:
-        return other is None or (self.rank, self.fraction) > (other.rank, other.fraction)
-
-
-def _verdict(name: str, part: str | None, call_text: str, got_raw: Any, want_raw: Any,
-             alternatives: list[tuple[Any, Callable[[], Any]]], spec: dict[str, Any],
-             rtol: float, atol: float, shape: str, cache: dict[int, Any]) -> _Verdict:
-    label = f"{name} → {part}" if part else name
-    got = _pick(got_raw, name, spec, part)
-    if got is _NOT_RETURNED:
-        n = len(got_raw)
-        return _Verdict(3, None, 1.0, how=f"not returned: not part of the accepted {n}-value form ({', '.join(spec['by_arity'][n])})")
-    want = _pick(want_raw, name, spec, part)
-    m = compare(got, want, rtol=rtol, atol=atol, shape=shape)
-    if m is None:
-        return _Verdict(3, got, 1.0)
-    best: _Verdict | None = None
-    # accepted readings first, then named mistakes; the most generous match counts
-    for i, (vspec, produce) in enumerate(sorted(alternatives, key=lambda a: a[0].kind != "accepted")):
-        try:
-            if i not in cache:
-                cache[i] = _pick(produce(), name, spec, part)
-            alt = cache[i]
-        except Exception:  # noqa: BLE001 - a variant that does not apply to these inputs
-            cache[i] = _NOT_RETURNED
-            continue
-        if alt is _NOT_RETURNED or compare(got, alt, rtol=rtol, atol=atol, shape=shape) is not None:
-            continue
-        credit = 1.0 if vspec.kind == "accepted" else vspec.credit_in(_current().task)
-        v = _Verdict(2 if credit >= 1.0 else 1 if credit > 0 else 0, got, credit, vspec)
-        if credit < 1.0:
-            v.failure = Failed(f"{label}: matches the known mistake '{vspec.title}'; {m.message}", m, got=got,
-                               want=want, call=call_text)
-        if v.better_than(best):
-            best = v
-    if best is not None:
-        return best
-    return _Verdict(0, got, 0.0, failure=Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text))
-
-
-def _conclude(v: _Verdict, name: str, part: str | None) -> Any:
-    label = f"{name} → {part}" if part else name
-    if v.how.startswith("not returned: "):
-        note(f"{label}: {v.how[len('not returned: '):]}; not checked")
-        return None
-    if v.how:
-        note(f"{label}: judged {v.how}")
-    if v.rank == 3:
-        return v.got
-    vs = v.vspec
-    if v.rank == 2:
-        kind = "accepted" if vs.kind == "accepted" else "reading"
-        diagnose(vs.name, vs.hint or vs.title, kind=kind)
-        if vs.kind == "accepted":
-            note(f"{label}: recognised reading '{vs.title}', accepted")
-        else:
-            note(f"{label}: '{vs.title}', full credit here (it is counted where it matters)")
-        return v.got
-    if v.rank == 1 and getattr(vs, "scope", "test") == "task":
-        c = _current()
-        diagnose(vs.name, vs.hint or vs.title)
-        c.task_credit = v.fraction if c.task_credit is None else min(c.task_credit, v.fraction)
-        c.task_message = f"{label}: matches '{vs.title}': this whole part earns {v.fraction:.0%} of its points"
-        return v.got
-    if v.rank == 1:
-        diagnose(vs.name, vs.hint or vs.title)
-        raise PartialCredit(v.fraction, vs.name, f"{label}: matches the known mistake '{vs.title}' ({v.fraction:.0%} credit)")
-    assert v.failure is not None
-    if vs is not None:
-        diagnose(vs.name, vs.hint or vs.title)
-    raise v.failure
-
-
-def argument_order(student: Any, reference: Any, name: str, extra: tuple[str, ...] = ()) -> list[str]:
-    """The handout's parameter names of ``name`` (``[returns.NAME] args``) in the order the
-    student's function takes them: ``["X", "Y", "A", "Z"]`` for ``backpropagation(X, Y, A,
-    Z)``; ``extra`` are names the call can also supply (globals it sets)."""
-    spec = getattr(reference, "returns", {}).get(name, {})
-    return _order(student, name, list(spec.get("args") or []), extra)
-
-
-def _order(student: Any, name: str, names: list[str], extra: tuple[str, ...]) -> list[str]:
-    if not names or not hasattr(student, "signature"):
-        return names
-    sig = student.signature(name)
-    if not sig or sig.get("varargs"):
-        return names
-    params = [str(p) for p in sig.get("params", [])]
-    required = int(sig.get("required", len(params)))
-    if required <= len(names) <= len(params):
-        return names
-    pool = {n.lower(): n for n in [*names, *extra]}
-    wanted = params[:max(required, len(names))]
-    if all(p.lower() in pool for p in wanted):
-        return [pool[p.lower()] for p in wanted]
-    return names
-
-
-def _adapt_args(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, Any],
-                with_globals: dict[str, Any] | None) -> tuple[Any, ...]:
-    """Call a function the way its author wrote it: the rubric names the handout's parameters
-    (``[returns.NAME] args``); a function written with more parameters, all of them known by
-    name among those and the globals the call sets (``backpropagation(X, Y, A, Z)``), gets
-    them in its own order."""
-    names = spec.get("args") or []
-    if not names or len(names) != len(args):
-        return args
-    order = _order(student, name, list(names), tuple(with_globals or {}))
-    if order == list(names):
-        return args
-    pool = {n: v for n, v in zip(names, args)}
-    pool.update(with_globals or {})
-    return tuple(pool[n] for n in order)
-
-
-def call_as_written(student: Any, reference: Any, name: str, *args: Any,
-                    with_globals: dict[str, Any] | None = None, version: int | None = None) -> Any:
-    """``student.call`` with the arguments the way the function's author wrote its parameters."""
-    spec = getattr(reference, "returns", {}).get(name, {})
-    kw = {} if version is None else {"version": version}
-    return student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals, **kw)
-
-
-MAX_VERSIONS = 4
-
-
-def _attempts(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, Any],
-              with_globals: dict[str, Any] | None, forms: list[tuple[Any, ...]],
-              version: int | None = None) -> Any:
-    """Further ways to get the student's answer after the plain call did not pass: as
-    defined (the helpers of its own cell; earlier definitions), then other input forms."""
-    if version is None and hasattr(student, "versions"):
-        try:
-            found = student.versions(name)
-        except Exception:  # noqa: BLE001 - no history: nothing to retry
-            found = []
-        for k, v in enumerate(found[:MAX_VERSIONS]):
-            if k == 0 and not v.get("helpers"):
-                continue  # the current definition with the current helpers: the plain call
-            cell = v.get("cell")
-            where = f"cell {cell}" if isinstance(cell, int) else "its cell"
-            if k == 0:
-                names = [str(h) for h in v["helpers"][:5]]
-                how = (f"with the helpers of its own {where} ({', '.join(names)} "
-                       f"{'was' if len(names) == 1 else 'were'} redefined later)")
-            else:
-                how = f"as defined in {where} (a later cell redefined {name})"
-            yield how, (lambda k=k: student.call(name, *_adapt_args(student, name, args, spec, with_globals),
-                                                 with_globals=with_globals, version=k))
-    for form in forms:
-        from grader.checks.compare import describe_value
-
-        shown = ", ".join(describe_value(a, 40) for a in form)
-        yield f"on inputs shaped the way the notebook itself passes them ({shown[:200]})", (
-            lambda form=form: student.call(name, *_adapt_args(student, name, tuple(form), spec, with_globals),
-                                           with_globals=with_globals, version=version))
-
-
-def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None = None,
-           with_globals: dict[str, Any] | None = None, rtol: float | None = None,
-           atol: float | None = None, shape: str | None = None,
-           forms: list[tuple[Any, ...]] | None = None, definition: str = "last",
-           instead: str | None = None) -> Any:
-    """Call ``name(*args)`` in both and judge: the reference, then accepted readings, then
-    known mistakes (``[[variants]]``), unpacking and shape rules from ``[returns.NAME]``.
-
-    The student's function is called the way its author wrote it (``[returns.NAME] args``);
-    when the answer is not right it is also tried as it worked where it was defined (the
-    helpers of its own cell, earlier definitions) and on ``forms`` (the same inputs in other
-    shapes the notebook itself uses); the best of these counts, and the feedback says how it
-    was obtained. ``definition="first"`` judges the notebook's first definition of ``name``
-    (with the helpers of its cell), for a part of the handout whose function a later cell
-    redefines (the handout's "redefine sigmoid" in part 4). ``instead``: the part to judge
-    when the form the function returns lacks ``part`` (a (dw, db) backpropagation has no dz).
-    Returns the student's (unpacked) value when it is accepted."""
-    from grader.errors import StudentError
-
-    call_text = _describe_call(name, args, with_globals)
-    spec = getattr(reference, "returns", {}).get(name, {})
-    want_raw = reference.call(name, *args, with_globals=with_globals)
-    alts = _alternatives(reference, name, lambda ns: ns.call(name, *args, with_globals=with_globals))
-    version = -1 if definition == "first" else None
-    got_raw: Any = None
-    first_error: StudentError | None = None
-    try:
-        got_raw = student.call(name, *_adapt_args(student, name, args, spec, with_globals), with_globals=with_globals,
-                               **({"version": version} if version is not None else {}))
-    except StudentError as exc:
-        first_error = exc
-    by_arity = spec.get("by_arity", {})
-    if (instead and part and first_error is None and isinstance(got_raw, (tuple, list)) and len(got_raw) in by_arity
-            and part not in by_arity[len(got_raw)]):
-        note(f"{name} returns ({', '.join(by_arity[len(got_raw)])}), without {part}: {instead} is judged in its place")
-        part = instead
-    rtol_, atol_, shape_ = _settings(spec, part, rtol, atol, shape)
-    cache: dict[int, Any] = {}
-    best: _Verdict | None = None
-    if first_error is None:
-        try:
-            best = _verdict(name, part, call_text, got_raw, want_raw, alts, spec, rtol_, atol_, shape_, cache)
-        except Failed as exc:  # an unexpected return form
-            best = _Verdict(0, failure=exc)
-    if best is None or best.rank < 3:
-        for how, attempt in _attempts(student, name, args, spec, with_globals, forms or [], version):
-            try:
-                v = _verdict(name, part, call_text, attempt(), want_raw, alts, spec, rtol_, atol_, shape_, cache)
-            except (StudentError, Failed):
-                continue
-            if v.rank > 0 and v.better_than(best):
-                v.how = v.how or how
-                best = v
-                if v.rank == 3:
-                    break
-    if best is None:
-        assert first_error is not None
-        raise first_error
-    return _conclude(best, name, part)
-
-
-def judge_value(reference: Any, name: str, got: Any, want: Any,
-                alternatives: list[tuple[Any, Any]], *, what: str = "", rtol: float | None = None,
-                atol: float | None = None, shape: str | None = None) -> Any:
-    """Judge a value the test computed itself (``got``, e.g. the end of a training run driven
-    with the student's functions) against ``want`` and the values the same computation gives
-    with the rubric's variants (``[(VariantSpec, value or a function computing it)]``, asked
-    only when ``got`` is not ``want``)."""
-    rtol_, atol_, shape_ = _settings({}, None, rtol, atol, shape)
-    alts = [(vspec, value if callable(value) else (lambda value=value: value)) for vspec, value in alternatives]
-    v = _verdict(what or name, None, what, got, want, alts, {}, rtol_, atol_, shape_, {})
-    return _conclude(v, what or name, None)
-
-
-def expect_global(student: Any, reference: Any, name: str, *, part: str | None = None,
-                  rtol: float | None = None, atol: float | None = None, shape: str | None = None) -> Any:
-    """Judge the global ``name`` left by the notebook (e.g. trained weights)."""
-    got_raw = student.get(name)
-    want_raw = reference.get(name)
-    spec = getattr(reference, "returns", {}).get(name, {})
-    alts = _alternatives(reference, name, lambda ns: ns.get(name))
-    v = _verdict(name, part, f"the global {name} after the notebook ran", got_raw, want_raw, alts, spec,
-                 *_settings(spec, part, rtol, atol, shape), {})
-    return _conclude(v, name, part)

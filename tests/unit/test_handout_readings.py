@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import api, testing
+from grader import api, checking, testing
 from grader.errors import RubricError, StudentError
 from grader.namespaces import Namespace, ReferenceNamespace, ReferenceSet, _interpret_local
 from grader.rubric import SlipSpec, VariantSpec, load
@@ -85,7 +85,7 @@ def reference(*variants: tuple[VariantSpec, str]) -> ReferenceSet:
 @pytest.fixture
 def context():
     token = testing._ctx.set(testing._Context(shape="squeeze", task="backprop"))
-    yield testing._current()
+    yield checking._current()
     testing._ctx.reset(token)
 
 

@@ -4,8 +4,8 @@ Conventions of POLICY.md that these tests rely on:
 - sections are ``## `` headings carrying an English title (Checks and points per part,
   Accepted readings, Named mistakes, The handout's slips, Worked examples);
 - each part is a ``### `` heading with ``(`task`, N점 / N points)`` and a table whose rows are
-  ``| `test name` | public/hidden | what it calls | points |`` (points to two decimals, as the
-  engine shares the part's points by the tests' weights), closed by ``| 합계 / total | | | N |``;
+  ``| `test name` | public/hidden | what it calls | points |`` (points to two decimals: each
+  test's @points, shared among its cases), closed by ``| 합계 / total | | | N |``;
 - a variant is a row ``| `name` | what it is | credit |`` (credit as a percentage, e.g. 50%;
   ``scope = "task"`` says "whole part"; per-part credits as `` `task` N% ``);
 - a slip is a row ``| `name` | its title in rubric.toml | treatment |``;
@@ -82,12 +82,8 @@ def _part(text: str, task: str) -> tuple[str, str]:
 
 
 def _shares(rubric) -> dict[str, float]:
-    """Each test's points, as grader.scoring shares a task's points by the tests' weights."""
-    weights: dict[str, float] = {}
-    for item in rubric.items:
-        weights[item.task] = weights.get(item.task, 0.0) + item.weight
-    points = {t.name: t.points for t in rubric.tasks}
-    return {i.name: points[i.task] * i.weight / weights[i.task] for i in rubric.items}
+    """Each test's points: its @points, shared among its cases (they add up to the part's points)."""
+    return {i.name: i.points for i in rubric.items}
 
 
 def test_each_part_heading_gives_its_points(rubric, text):

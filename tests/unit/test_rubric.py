@@ -33,17 +33,17 @@ points = 5
 """
 
 PUBLIC = """\
-from grader.testing import parametrize, points, task
+from grader.testing import parametrize, points
 
 TASK = "t1"
 
 
+@points(6)
 def test_plain(student, reference):
     pass
 
 
-@points(2)
-@task("t2")
+@points(4)
 @parametrize("x", [1, 2])
 def test_param(student, x):
     pass
@@ -54,19 +54,23 @@ def helper_not_a_test(student):
 """
 
 HIDDEN = """\
-from grader.testing import hidden
+from grader.testing import points
 
 TASK = "t2"
 
 
+@points(3)
 def test_secret(student):
     pass
 
 
-@hidden
-def test_marked(student, rng):
+@points(2)
+def test_with_rng(student, rng):
     pass
 """
+
+V_OK = "def f(x):\n    return x\n"
+P_ = 'from grader.testing import hidden, points, task\nTASK = "t1"\n'
 
 
 def make_rubric(root: Path, *, top: str = "", tail: str = "", toml: str | None = None,
@@ -104,24 +108,25 @@ def test_valid_rubric_loads_with_defaults(tmp_path: Path) -> None:
     assert rb.limits == rubric_mod.Limits()
 
 
-def test_items_in_file_and_line_order_with_tasks_and_visibility(tmp_path: Path) -> None:
+def test_items_in_file_and_line_order_with_tasks_points_and_visibility(tmp_path: Path) -> None:
     rb = load(make_rubric(tmp_path / "r"))
-    got = [(i.name, i.task, i.weight, i.visibility, i.module) for i in rb.items]
+    got = [(i.name, i.task, i.points, i.visibility, i.module) for i in rb.items]
     assert got == [
-        ("test_plain", "t1", 1.0, "public", "test_a"),
-        ("test_param[1]", "t2", 1.0, "public", "test_a"),
-        ("test_param[2]", "t2", 1.0, "public", "test_a"),
-        ("hidden/test_secret", "t2", 1.0, "hidden", "test_h"),
-        ("hidden/test_marked", "t2", 1.0, "hidden", "test_h"),
+        ("test_plain", "t1", 6.0, "public", "test_a"),
+        ("test_param[1]", "t1", 2.0, "public", "test_a"),  # a parametrized test's points are shared
+        ("test_param[2]", "t1", 2.0, "public", "test_a"),
+        ("hidden/test_secret", "t2", 3.0, "hidden", "test_h"),  # hidden: the folder says so
+        ("hidden/test_with_rng", "t2", 2.0, "hidden", "test_h"),
     ]
     assert rb.items[1].params == {"x": 1}
     assert rb.items[0].fixtures == ["student", "reference"]
     assert rb.items[1].fixtures == ["student"]  # x comes from parametrize
     assert rb.items[4].fixtures == ["student", "rng"]
+    assert all(i.timeout is None for i in rb.items)
 
 
 def test_stacked_parametrize_multiplies_cases_and_ids(tmp_path: Path) -> None:
-    root = make_rubric(tmp_path / "r", files={"tests/public/test_b.py": """\
+    root = make_rubric(tmp_path / "r", toml=TOP + TASKS.replace("points = 10", "points = 13"), files={"tests/public/test_b.py": """\
         from grader.testing import parametrize, points
         TASK = "t1"
 
@@ -133,9 +138,22 @@ def test_stacked_parametrize_multiplies_cases_and_ids(tmp_path: Path) -> None:
     """})
     items = [i for i in load(root).items if i.module == "test_b"]
     assert {i.name for i in items} == {"test_gate[AND-01]", "test_gate[OR-01]", "test_gate[AND-11]", "test_gate[OR-11]"}
-    assert all(i.weight == pytest.approx(3 / 4) for i in items)
+    assert all(i.points == pytest.approx(3 / 4) for i in items)
     by_name = {i.name: i.params for i in items}
     assert by_name["test_gate[OR-11]"] == {"gate": "OR", "x1": 1, "x2": 1}
+
+
+def test_timeout_is_kept_per_test(tmp_path: Path) -> None:
+    root = make_rubric(tmp_path / "r", files={"tests/hidden/test_h.py": """\
+        from grader.testing import points, timeout
+        TASK = "t2"
+
+        @points(5)
+        @timeout(2.5)
+        def test_slow(student):
+            pass
+    """})
+    assert [(i.name, i.timeout) for i in load(root).items if i.task == "t2"] == [("hidden/test_slow", 2.5)]
 
 
 def test_public_only_skips_hidden_tests(tmp_path: Path) -> None:
@@ -180,14 +198,12 @@ def test_variants_and_returns(tmp_path: Path) -> None:
             [[variants]]
             name = "relu"
             kind = "accepted"
-            functions = ["forward"]
             file = "variants/relu.py"
 
             [[variants]]
             name = "db_from_da"
             kind = "mistake"
             credit = 0.5
-            functions = ["backprop", "W"]
             file = "variants/db.py"
             title = "db = sum(da)"
             hint = "use dz"
@@ -195,18 +211,19 @@ def test_variants_and_returns(tmp_path: Path) -> None:
             [[variants]]
             name = "wrong"
             kind = "mistake"
-            functions = ["forward"]
             file = "variants/relu.py"
         """),
-        files={"variants/relu.py": "def forward(n, x):\n    return x\n", "variants/db.py": "X = 1\n"},
+        files={"variants/relu.py": "def forward(n, x):\n    return x\n",
+               "variants/db.py": 'import numpy as np\nREADS = ["X", "prime"]\n\ndef backprop(Y, A, Z):\n'
+                                 '    dz = (A - Y) * prime(Z)\n    return dz, np.dot(X.T, dz), np.sum(A - Y)\n'},
     )
     rb = load(root)
     assert rb.variants[0] == VariantSpec(
         name="relu", kind="accepted", credit=1.0, functions=("forward",), file="variants/relu.py",
-        title="relu", hint="", source="def forward(n, x):\n    return x\n",
+        title="relu", hint="", source="def forward(n, x):\n    return x\n", defines=("forward",),
     )
     assert (rb.variants[1].credit, rb.variants[1].title, rb.variants[1].hint) == (0.5, "db = sum(da)", "use dz")
-    assert rb.variants[1].functions == ("backprop", "W")
+    assert (rb.variants[1].functions, rb.variants[1].reads) == (("backprop",), ("X", "prime"))
     assert rb.variants[2].credit == 0.0  # a mistake earns nothing unless the rubric says so
     assert rb.returns == {"backprop": {
         "by_arity": {3: ["dz", "dw", "db"], 2: ["dw", "db"]}, "shapes": {"dw": "squeeze"}, "shape": None, "args": [],
@@ -215,7 +232,7 @@ def test_variants_and_returns(tmp_path: Path) -> None:
 
 # --- validation errors: each names the file and the problem -------------------------------
 
-VARIANT = '\n[[variants]]\nname = "v"\nkind = "{kind}"\ncredit = {credit}\nfunctions = ["f"]\nfile = "{file}"\n'
+VARIANT = '\n[[variants]]\nname = "v"\nkind = "{kind}"\ncredit = {credit}\nfile = "{file}"\n'
 
 CASES = {
     "unknown key": ({"top": 'colour = "red"\n'}, "rubric.toml", ["unknown key", "colour", "known keys"]),
@@ -228,11 +245,18 @@ CASES = {
     "task without points": ({"toml": TOP + '[[tasks]]\nname = "t1"\n'}, "rubric.toml", ["tasks[0] needs name and points"]),
     "duplicate task": ({"tail": '\n[[tasks]]\nname = "t1"\npoints = 1\n'}, "rubric.toml", ["duplicate task names"]),
     "unknown task": ({"files": {"tests/public/test_a.py": 'TASK = "t9"\ndef test_x(student):\n    pass\n'}},
-                     "test_a.py", ["test_x", "'t9'", "t1, t2"]),
-    "no task": ({"files": {"tests/public/test_a.py": "def test_x(student):\n    pass\n"}}, "test_a.py", ["test_x has no task"]),
-    "hidden in public": ({"files": {"tests/public/test_a.py": 'from grader.testing import hidden\nTASK = "t1"\n@hidden\ndef test_x(student):\n    pass\n'}},
-                         "test_a.py", ["test_x is marked @hidden", "tests/hidden"]),
-    "unknown fixture": ({"files": {"tests/public/test_a.py": 'TASK = "t1"\ndef test_x(studnet):\n    pass\n'}},
+                     "test_a.py", ["TASK = 't9'", "t1, t2"]),
+    "no task": ({"files": {"tests/public/test_a.py": "def test_x(student):\n    pass\n"}}, "test_a.py", ["no task", "TASK = "]),
+    "removed @hidden": ({"files": {"tests/public/test_a.py": P_ + '@hidden\n@points(10)\ndef test_x(student):\n    pass\n'}},
+                        "test_a.py", ["@hidden (test_x) is gone", "tests/hidden/"]),
+    "removed @task": ({"files": {"tests/public/test_a.py": P_ + '@task("t1")\n@points(10)\ndef test_x(student):\n    pass\n'}},
+                      "test_a.py", ["@task('t1') is gone", "TASK = 't1'"]),
+    "no points": ({"files": {"tests/public/test_a.py": 'TASK = "t1"\ndef test_x(student):\n    pass\n'}},
+                  "test_a.py", ["test_x has no @points(n)"]),
+    "points do not add up": ({"files": {"tests/public/test_a.py": PUBLIC.replace("@points(6)", "@points(7)")}},
+                             "", ["task 't1' is worth 10 points in rubric.toml", "add up to 11", "test_a.test_plain 7", "test_a.test_param 4"]),
+    "task with no tests": ({"tail": '\n[[tasks]]\nname = "t3"\npoints = 1\n'}, "", ["task 't3' has no tests", "TASK = 't3'"]),
+    "unknown fixture": ({"files": {"tests/public/test_a.py": P_ + '@points(10)\ndef test_x(studnet):\n    pass\n'}},
                         "test_a.py", ["unknown fixture(s) studnet", "reference, rng, student"]),
     "import error": ({"files": {"tests/public/test_a.py": "import no_such_module_xyz\n"}}, "test_a.py", ["cannot be imported", "ModuleNotFoundError"]),
     "no tests": ({"files": {"tests/public/test_a.py": 'TASK = "t1"\n', "tests/hidden/test_h.py": "\n"}}, "", ["no tests found"]),
@@ -243,8 +267,23 @@ CASES = {
                             "rubric.toml", ["variants[0]", "credit must be between 0 and 1"]),
     "variant credit negative": ({"tail": VARIANT.format(kind="mistake", credit=-0.1, file="variants/v.py"), "files": {"variants/v.py": ""}},
                                 "rubric.toml", ["credit must be between 0 and 1"]),
-    "variant missing keys": ({"tail": '\n[[variants]]\nname = "v"\n'}, "rubric.toml", ["variants[0] is missing file, functions, kind"]),
-    "duplicate variants": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py") * 2, "files": {"variants/v.py": ""}},
+    "variant missing keys": ({"tail": '\n[[variants]]\nname = "v"\n'}, "rubric.toml", ["variants[0] is missing file, kind"]),
+    "variant functions key": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py") + 'functions = ["f", "X"]\n',
+                               "files": {"variants/v.py": V_OK}}, "rubric.toml", ["variants[0]", "'functions' is gone", "delete the line"]),
+    "variant reads a name defined nowhere": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+                                              "files": {"variants/v.py": "def f(x):\n    return x * K + len(x)\n"}},
+                                             "variants/v.py", ["(variant v)", "read K, defined nowhere", 'READS = ["K"]']),
+    "variant declares what it does not read": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+                                                "files": {"variants/v.py": 'READS = ["K", "X"]\ndef f(x):\n    return x * X\n'}},
+                                               "variants/v.py", ["READS lists K", "remove it"]),
+    "variant runs other code": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+                                 "files": {"variants/v.py": "K = 2\n\ndef f(x):\n    return x\n"}},
+                                "variants/v.py", ["line 1", "only imports, READS = [...] and function definitions", "Assign"]),
+    "variant defines no function": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+                                     "files": {"variants/v.py": '"""nothing"""\n'}}, "variants/v.py", ["defines no function"]),
+    "variant not python": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+                            "files": {"variants/v.py": "def f(:\n"}}, "variants/v.py", ["not valid Python"]),
+    "duplicate variants": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py") * 2, "files": {"variants/v.py": V_OK}},
                            "rubric.toml", ["duplicate variant names"]),
     "returns shapes rule": ({"tail": '\n[returns.f]\nshapes = { dw = "reshape" }\n'}, "rubric.toml", ["returns.f.shapes.dw", "exact, squeeze or broadcast"]),
     "returns not a table": ({"top": "returns = { f = 1 }\n"}, "rubric.toml", ["returns.f must be a table"]),
@@ -319,7 +358,7 @@ def test_digest_is_stable_and_follows_the_files(tmp_path: Path) -> None:
     d2 = load(root).digest
     assert d2 != d1
     toml = root / "rubric.toml"
-    toml.write_text(toml.read_text().replace("points = 5", "points = 6"))
+    toml.write_text(toml.read_text().replace('title = "Second"', 'title = "Two"'))
     assert load(root).digest not in (d1, d2)
 
 
@@ -381,3 +420,45 @@ def _names_in(folder: Path) -> set[str]:
 @pytest.mark.parametrize("visibility, name", [("public", n) for n in GRADED] + [("hidden", n) for n in HIDDEN_TOO])
 def test_every_graded_name_has_a_public_and_a_hidden_test(visibility: str, name: str) -> None:
     assert name in _names_in(WEEK3 / "tests" / visibility)
+
+
+# --- variants against the reference solution ----------------------------------------------
+
+def with_reference(tmp_path: Path, variant: str, cells: list[str]) -> Path:
+    """rubrics/tiny with one variant file, and solutions/tiny/reference.ipynb with ``cells``."""
+    import json
+
+    root = make_rubric(tmp_path / "rubrics" / "tiny", tail=VARIANT.format(kind="mistake", credit=0.5, file="variants/v.py"),
+                       files={"variants/v.py": variant})
+    sol = tmp_path / "solutions" / "tiny" / "reference.ipynb"
+    sol.parent.mkdir(parents=True)
+    sol.write_text(json.dumps({"cells": [{"cell_type": "code", "source": c} for c in cells], "nbformat": 4,
+                               "nbformat_minor": 5, "metadata": {}}), encoding="utf-8")
+    return root
+
+
+REF = ["import numpy as np\nK = 2\n", "def f(x):\n    return K * x\n", "def h(x):\n    return [f(v) for v in x]\n",
+       "class C:\n    def go(self, x):\n        return h(x)\n", "def unrelated(x):\n    return np.sum(x)\n", "%matplotlib inline\n"]
+
+
+def test_a_variant_changes_its_functions_and_every_reference_function_calling_them(tmp_path: Path) -> None:
+    root = with_reference(tmp_path, 'READS = ["K"]\n\ndef f(x):\n    return K * x + 1\n', REF)
+    v = load(root).variants[0]
+    assert (v.defines, v.reads, v.functions) == (("f",), ("K",), ("f", "C", "h"))
+
+
+@pytest.mark.parametrize("variant, needles", [
+    ('READS = ["K2"]\n\ndef f(x):\n    return K2 * x\n', ["variants/v.py (variant v)", "reads K2", "the reference solution does not define"]),
+    ("def g(x):\n    return x\n", ["variants/v.py (variant v)", "defines g", "check the spelling"]),
+])
+def test_a_variant_needing_a_name_the_reference_lacks_fails_loudly(tmp_path: Path, variant: str, needles: list[str]) -> None:
+    msg = load_error(with_reference(tmp_path, variant, REF))
+    for needle in needles:
+        assert needle in msg
+
+
+def test_a_bundle_reads_the_changed_functions_from_variants_json(tmp_path: Path) -> None:
+    root = make_rubric(tmp_path / "r", tail=VARIANT.format(kind="mistake", credit=0.5, file="variants/v.py"))
+    assert "variants.json does not list variant v" in load_error(root, public_only=True) or "not found" in load_error(root, public_only=True)
+    (root / "variants.json").write_text('{"v": ["f", "h"]}\n', encoding="utf-8")
+    assert load(root, public_only=True).variants[0].functions == ("f", "h")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from grader import testing
-from grader.errors import MissingName
+from grader.errors import MissingName, RubricError
 from grader.namespaces import Namespace, ReferenceSet
 from grader.rubric import VariantSpec
 from grader.sandbox import codec
@@ -26,11 +26,9 @@ from grader.testing import (
     expect,
     expect_global,
     fail,
-    hidden,
     note,
     parametrize,
     points,
-    task,
     timeout,
     tolerance,
 )
@@ -80,13 +78,32 @@ def ctx() -> Iterator[testing._Context]:
 
 def test_markers_set_metadata() -> None:
     @points(3)
-    @hidden
-    @task("gates")
     @timeout(2)
     def test_x(student: Any) -> None:
         pass
 
-    assert test_x.__grader__ == {"weight": 3.0, "visibility": "hidden", "task": "gates", "timeout": 2.0}
+    assert test_x.__grader__ == {"points": 3.0, "timeout": 2.0}
+
+
+@pytest.mark.parametrize("marker, message", [
+    (lambda: testing.task("gates"), "TASK = 'gates'"),
+    (lambda: testing.hidden(lambda s: None), "tests/hidden/"),
+])
+def test_removed_markers_say_what_replaces_them(marker: Callable[[], Any], message: str) -> None:
+    with pytest.raises(RubricError, match=message):
+        marker()
+
+
+@pytest.mark.parametrize("value", [-1, "3", True, float("nan")])
+def test_points_must_be_a_number(value: Any) -> None:
+    with pytest.raises(RubricError, match="@points"):
+        points(value)
+
+
+@pytest.mark.parametrize("value", [0, -2, "5"])
+def test_timeout_must_be_positive(value: Any) -> None:
+    with pytest.raises(RubricError, match="@timeout"):
+        timeout(value)
 
 
 def test_parametrize_single_and_multiple_names() -> None:
@@ -304,14 +321,28 @@ def test_expect_accepted_readings_win_over_mistakes(ctx: testing._Context) -> No
     assert [d["name"] for d in ctx.diagnoses] == ["a"]
 
 
-def test_expect_variant_that_raises_is_skipped(ctx: testing._Context) -> None:
+def test_expect_variant_that_raises_is_the_rubrics_error_naming_it(ctx: testing._Context) -> None:
+    """A variant is rubric code: when it raises, the test stops with a RubricError that names
+    the variant and its file (it used to be skipped silently as "does not apply")."""
     def broken(net: Any, x: Any) -> Any:
         raise KeyError("W3")
 
     ref = reference_set([(variant("broken", "accepted", 1.0, ("forward",)), {"forward": broken}), FORWARD_VARIANTS[0]],
                         forward=forward)
-    expect(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
-    assert [d["name"] for d in ctx.diagnoses] == ["relu_hidden"]
+    with pytest.raises(RubricError, match=r"(?s)variant 'broken' \(variants/broken.py\) raised on forward\(.*KeyError"):
+        expect(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
+
+
+def test_an_eager_reference_asks_every_variant_and_names_one_that_raises(ctx: testing._Context) -> None:
+    """generate and validate (``eager``) ask each variant even when the answer is right."""
+    def broken(net: Any, x: Any) -> Any:
+        raise ValueError("shapes")
+
+    ref = reference_set([(variant("broken", "mistake", 0.5, ("forward",)), {"forward": broken})], forward=forward)
+    expect(FakeNamespace(forward=forward), ref, "forward", NET, X)  # right: variants not needed
+    ref.eager = True
+    with pytest.raises(RubricError, match="(?s)variant 'broken'.*ValueError: shapes.*fix the variant file"):
+        expect(FakeNamespace(forward=forward), ref, "forward", NET, X)
 
 
 def test_expect_with_globals_reaches_both_sides(ctx: testing._Context) -> None:

@@ -1,4 +1,8 @@
-# Accepted reading: ReLU in the hidden layer, sigmoid on the output.
+"""Accepted reading: ReLU in the hidden layer, sigmoid on the output."""
+
+import numpy as np
+
+
 def forward(network, x):
     W1, W2 = network["W1"], network["W2"]
     b1, b2 = network["B1"], network["B2"]

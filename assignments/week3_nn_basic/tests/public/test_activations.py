@@ -12,34 +12,37 @@ from grader.testing import expect, points
 
 TASK = "activations"
 
+# This part's 14 points are shared in 13 equal units: 3 + 2 + 2 + 1 + 1 + 2 here, 1 + 1 hidden.
+UNIT = 14 / 13
 
-@points(3)
+
+@points(3 * UNIT)
 def test_step_function_on_the_handouts_scalars(student, reference):
     for x in (-1, 0.5, 500000):
         expect(student, reference, "step_function", x, definition="first")
 
 
-@points(2)
+@points(2 * UNIT)
 def test_step_function_on_the_plotted_array(student, reference):
     expect(student, reference, "step_function", np.linspace(-1, 1, 100), definition="first")
 
 
-@points(2)
+@points(2 * UNIT)
 def test_sigmoid_on_the_handouts_array(student, reference):
     expect(student, reference, "sigmoid", np.array([-5, -1, 0, 0.1, 5, 500000]), definition="first")
 
 
-@points(1)
+@points(UNIT)
 def test_sigmoid_on_the_plotted_array(student, reference):
     expect(student, reference, "sigmoid", np.linspace(-10, 10, 100), definition="first")
 
 
-@points(1)
+@points(UNIT)
 def test_sigmoid_on_scalars(student, reference):
     for x in (-10.0, -0.2, 0.0, 3.4):
         expect(student, reference, "sigmoid", x)
 
 
-@points(2)
+@points(2 * UNIT)
 def test_relu_on_the_plotted_array(student, reference):
     expect(student, reference, "ReLU", np.arange(-3, 3, .1), definition="first")

@@ -1,10 +1,11 @@
 """Part 6, hidden: net_input on other inputs (other weights, another number of features)."""
 
-from grader.testing import close, parametrize
+from grader.testing import close, parametrize, points
 
 TASK = "perceptron"
 
 
+@points(1.1)  # 0.55 per case
 @parametrize("features", [2, 4])
 def test_net_input_elsewhere(student, rng, features):
     p = student.new("Perceptron", 0.01, 10)

@@ -7,7 +7,7 @@ TASK = "gates"
 ROWS = [(0, 0), (0, 1), (1, 0), (1, 1)]
 
 
-@points(3)
+@points(12)  # 3 per gate
 @parametrize("gate", ["AND", "NAND", "OR", "XOR"])
 def test_truth_table(student, reference, gate):
     for x1, x2 in ROWS:

@@ -8,7 +8,7 @@ import numpy as np
 from grader.rubric import PACKAGE_DATA
 from grader.testing import close, diagnose, fail, points
 
-TASK = "perceptron"
+TASK = "perceptron"  # 22 points: 20.9 here, 1.1 in the hidden test
 
 WEIGHT = np.array([-0.4, -0.68, 1.82])
 
@@ -18,7 +18,7 @@ def iris_features():
     return np.array([[float(r[0]), float(r[2])] for r in rows[:100]])
 
 
-@points(6)
+@points(6.6)
 def test_net_input_on_a_matrix(student):
     X = iris_features()
     p = student.new("Perceptron", 0.01, 10)
@@ -26,7 +26,7 @@ def test_net_input_on_a_matrix(student):
     close(p.call("net_input", X), X @ WEIGHT[1:] + WEIGHT[0], what="net_input(X) for the 100 Iris rows")
 
 
-@points(4)
+@points(4.4)
 def test_net_input_on_one_sample(student):
     x = iris_features()[60]
     p = student.new("Perceptron", 0.01, 10)
@@ -34,7 +34,7 @@ def test_net_input_on_one_sample(student):
     close(p.call("net_input", x), x @ WEIGHT[1:] + WEIGHT[0], what="net_input(x) for one sample (as fit calls it)")
 
 
-@points(9)
+@points(9.9)
 def test_fit_on_your_own_data(student):
     X = np.asarray(student.get("X"))
     y = np.asarray(student.get("y"))

@@ -1,0 +1,74 @@
+"""A notebook making a known mistake is named, with its hint and credit, by the real rubric.
+
+The notebook is the reference solution with one line changed, as a student would write it; its
+code cells run in this process (as the reference's do), and the week-3 rubric's tests, public
+and hidden, grade it against the reference and its variants, as ``grader grade`` does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from grader import notebook as nbio
+from grader import rubric
+from grader.namespaces import ReferenceNamespace, ReferenceSet
+from grader.runner import run_tests
+from grader.scoring import score_tests
+
+ROOT = Path(__file__).resolve().parents[2]
+RIGHT = "    dw = np.dot(X.T, dz)\n"
+
+
+def cells(change: tuple[str, str] | None = None) -> list[str]:
+    nb = nbformat.read(ROOT / "solutions" / "week3_nn_basic" / "reference.ipynb", as_version=4)
+    sources = [nbio.remove_markers(c.source) for c in nb.cells if c.cell_type == "code"]
+    if change is None:
+        return sources
+    hits = [i for i, s in enumerate(sources) if change[0] in s]
+    assert len(hits) == 1, change[0]
+    sources[hits[0]] = sources[hits[0]].replace(change[0], change[1])
+    return sources
+
+
+@pytest.fixture(scope="module")
+def graded() -> Any:
+    def grade(change: tuple[str, str]) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+        rb = rubric.load(ROOT / "rubrics" / "week3_nn_basic")
+        ref = cells()
+        reference = ReferenceSet(
+            ReferenceNamespace(ref, files=rb.files),
+            [(v, ReferenceNamespace([*ref, v.source], files=rb.files, prefix=f"{v.name}:")) for v in rb.variants],
+            rb.returns,
+        )
+        student = ReferenceNamespace(cells(change), files=rb.files)
+        tests, tasks = score_tests(run_tests(rb, student=student, reference=reference, budget=600), rb.tasks)
+        return {t["name"]: t for t in tests}, {t["name"]: t["score"] for t in tasks}
+    return grade
+
+
+def test_dw_averaged_is_named_with_its_hint_and_half_credit(graded: Any) -> None:
+    tests, tasks = graded((RIGHT, "    dw = np.dot(X.T, dz) / len(X)\n"))
+    dw = tests["test_backpropagation_dw"]
+    assert [d["name"] for d in dw["diagnoses"]] == ["dw_averaged"]
+    assert "len(X)로 나누면" in dw["diagnoses"][0]["hint"] and "four times smaller" in dw["diagnoses"][0]["hint"]
+    assert "matches the known mistake 'dw = Xᵀdz / 4" in dw["message"] and "(50% credit)" in dw["message"]
+    assert (dw["score"], dw["max_score"]) == (1.92, 3.84)
+    named = sorted(n for n, t in tests.items() if any(d["name"] == "dw_averaged" for d in t["diagnoses"]))
+    assert named == ["hidden/test_another_problem[AND-dw]", "hidden/test_another_problem[XOR-dw]",
+                     "hidden/test_dw_agrees_with_the_numerical_gradient", "hidden/test_training_from_the_handouts_start",
+                     "test_backpropagation_dw"]
+    assert tests["test_backpropagation_dz"]["score"] == 2.88 and tests["test_backpropagation_db"]["score"] == 2.88
+    # half of each named check: 24 - (3.84 + 2 * 0.64 + 1.92 + 3.84) / 2
+    assert tasks == {"gates": 12.0, "activations": 14.0, "forward": 16.0, "backprop": 18.56, "training": 12.0,
+                     "perceptron": 22.0}
+
+
+def test_an_unknown_dw_mistake_is_not_named(graded: Any) -> None:
+    """The variant names only its own mistake: dw / 3 matches nothing and scores 0 there."""
+    tests, _tasks = graded((RIGHT, "    dw = np.dot(X.T, dz) / 3\n"))
+    assert tests["test_backpropagation_dw"]["score"] == 0.0
+    assert not any(d["name"] == "dw_averaged" for t in tests.values() for d in t["diagnoses"])
