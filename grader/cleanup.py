@@ -18,6 +18,7 @@ root are assumed to share a PID namespace (as a batch's workers and a host's Das
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import re
 import shutil
@@ -54,8 +55,10 @@ def on_terminate() -> bool:
     """Make SIGTERM run this process's clean-ups (``at_exit``) before the process ends with the
     signal, as it would have. Only possible from the main thread, and only done while SIGTERM
     has its default action: a program with its own handler (Dask's command line, for one) ends
-    through a normal exit, which runs them anyway. Returns whether the handler is in place;
-    call it early from the main thread of a process that grades in other threads."""
+    through a normal exit, which runs them anyway. The handler first asks the process's
+    multiprocessing children (a batch's pool workers, which die with it) to end, and waits
+    for them while it cleans up. Returns whether the handler is in place; call it early from
+    the main thread of a process that grades in other threads."""
     global _term_installed
     if _term_installed:
         return True
@@ -72,14 +75,28 @@ def on_terminate() -> bool:
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    # Another SIGTERM must not cut the clean-ups short (a pool that lost a worker sends one to
+    # all the others); the alarm ends a process whose clean-ups hang.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    deadline = time.monotonic() + CLEANUP_SECONDS
     with contextlib.suppress(ValueError, OSError, AttributeError):
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.alarm(CLEANUP_SECONDS)
+        signal.alarm(CLEANUP_SECONDS + 5)
     try:
+        # A batch's pool workers die with it (SIGKILL, no clean-up): ask them to end first, and
+        # wait for them while this process cleans up.
+        children = multiprocessing.active_children()
+        for child in children:
+            with contextlib.suppress(OSError, ValueError):
+                child.terminate()
         # what a multiprocessing worker runs as it ends (private, and stable since Python 2.6)
         util._run_finalizers(0)  # type: ignore[attr-defined]  # not in typeshed
+        for child in children:
+            with contextlib.suppress(OSError, ValueError, AssertionError):
+                child.join(max(0.0, deadline - time.monotonic()))
+        util._run_finalizers()  # type: ignore[attr-defined]  # the rest, as at exit (multiprocessing's pymp-* folder)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)  # end as SIGTERM ends a process: the parent sees -15
         time.sleep(1)
         os._exit(128 + signal.SIGTERM)

@@ -195,7 +195,9 @@ def _die_with_parent() -> None:
         import signal
 
         try:
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            # PR_SET_PDEATHSIG. SIGTERM, not SIGKILL: the worker still ends, but through its clean-ups
+            # (grader.cleanup.on_terminate: kernels stopped, tmpfs unmounted, folders removed)
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)
             if os.getppid() == 1:  # the parent died before we got here
                 os._exit(1)
         except OSError:

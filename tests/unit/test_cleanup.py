@@ -133,6 +133,42 @@ def test_a_worker_stopped_with_sigterm_leaves_nothing(tmp: Path, mode: str) -> N
     assert _mounted_under(tmp) == []
 
 
+_BATCH = r"""
+import ctypes, json, multiprocessing, signal, time
+from grader import cleanup
+
+def work(q):
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: as a batch's pool workers
+    q.put(str(cleanup.private_dir("ref")))
+    time.sleep(600)
+
+ctx = multiprocessing.get_context("fork")
+q = ctx.Queue()
+workers = [ctx.Process(target=work, args=(q,)) for _ in range(2)]
+for w in workers:
+    w.start()
+made = [str(cleanup.private_dir("zygote"))] + [q.get(timeout=60) for _ in workers]
+print(json.dumps([w.pid for w in workers] + made), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_batch_stopped_with_sigterm_lets_its_workers_clean_up_first(tmp: Path) -> None:
+    # only the batch gets the signal; its workers would die with it, killed, if it did not wait
+    proc = subprocess.Popen([sys.executable, "-c", _BATCH], env={**os.environ, "TMPDIR": str(tmp)},
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    pids, made = (lambda got: (got[:2], got[2:]))(json.loads(proc.stdout.readline()))
+    assert len(made) == 3 and all(os.path.isdir(p) for p in made)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == -signal.SIGTERM
+    deadline = time.monotonic() + 30
+    while any(os.path.exists(f"/proc/{pid}") for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.listdir(tmp) == []
+
+
 def test_a_worker_that_ends_normally_leaves_nothing(tmp: Path) -> None:
     code = _WORKER.replace("time.sleep(600)", "")
     proc = subprocess.run([sys.executable, "-c", code, "plain"], env={**os.environ, "TMPDIR": str(tmp)},
