@@ -21,9 +21,9 @@ behind a lock; scale with ``--nworkers`` (about one per core).
 What goes where:
 
 * The workers need no shared filesystem with the TA's machine. The rubric folder and its
-  ``solutions/<assignment>/`` folder are packed into one in-memory tar.gz, broadcast to every
-  worker once (``client.scatter``), and unpacked once per worker process into a temp folder
-  keyed by the archive's digest. Each task carries the bytes of ONE notebook, read by the
+  ``solutions/<assignment>/`` folder are packed into one in-memory tar.gz (``grader.bundle``),
+  broadcast to every worker once (``client.scatter``), and unpacked once per worker process
+  into a temp folder keyed by the archive's digest. Each task carries the bytes of ONE notebook, read by the
   parent just before it is submitted (never all at once).
 * Each task grades one submission and returns its :class:`Result`. The parent records results in
   the gradebook as they complete, and writes ``result.json`` and ``report.html`` into the
@@ -43,11 +43,8 @@ import contextlib
 import functools
 import hashlib
 import importlib
-import io
 import json
-import shutil
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -55,11 +52,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from grader import worker
-from grader.cleanup import FOLDER, at_exit, temp_prefix
+from grader.bundle import pack_rubric, unpack_rubric
 from grader.config import Limits
 from grader.errors import GraderError
 from grader.result import Result
@@ -158,23 +155,14 @@ def code_fingerprint() -> str:
     return fingerprint_of(Path(__file__).resolve().parent)
 
 
+def worker_fingerprint() -> str:
+    """Run on every Dask worker (``client.run``; sent by reference, so each runs its own code)."""
+    return code_fingerprint()
+
+
 # -- Dask worker side -------------------------------------------------------------------------
 # one grading at a time per worker process (kernel uid is per pid; the reference chdirs)
 _LOCK = threading.Lock()
-
-
-def _unpack(bundle: bytes, digest: str) -> Path:
-    root = Path(tempfile.mkdtemp(prefix=f"{temp_prefix('rubric')}{digest[:16]}-"))
-    at_exit(shutil.rmtree, root, True, order=FOLDER)
-    with tarfile.open(fileobj=io.BytesIO(bundle), mode="r:gz") as tar:
-        if hasattr(tarfile, "data_filter"):
-            tar.extractall(root, filter="data")
-        else:  # pragma: no cover - Python without extraction filters
-            for m in tar.getmembers():
-                if m.name.startswith("/") or ".." in PurePosixPath(m.name).parts or not (m.isfile() or m.isdir()):
-                    raise ValueError(f"unsafe member {m.name!r} in the rubric bundle")
-            tar.extractall(root)  # noqa: S202 - members checked above
-    return root
 
 
 def _dask_worker(bundle: bytes, digest: str, rubric_name: str, config: WorkerConfig) -> worker.Worker:
@@ -185,7 +173,7 @@ def _dask_worker(bundle: bytes, digest: str, rubric_name: str, config: WorkerCon
     here = worker.current()
     if here is not None and here.config.key(where=False) == wanted.key(where=False):
         return here
-    root = _unpack(bundle, digest)
+    root = unpack_rubric(bundle, digest)
     return worker.start(replace(wanted, rubric_path=str(root / "rubric" / rubric_name)))
 
 
@@ -231,40 +219,6 @@ def _release_worker() -> None:
 
 
 # -- parent side --------------------------------------------------------------------------
-def pack_rubric(rubric: Any) -> bytes:
-    """The rubric folder and its ``solutions/<assignment>/`` folder as an in-memory tar.gz.
-
-    Layout: ``rubric/<rubric folder name>/...`` and ``solutions/<assignment>/...``, so that
-    ``rubric.solution_path()`` (``path/../../solutions/<assignment>/<solution>``) resolves
-    inside the unpacked copy. Deterministic: sorted members, fixed mtimes and owners.
-    """
-    buf = io.BytesIO()
-
-    def add_tree(tar: tarfile.TarFile, src: Path, arc: str) -> None:
-        for f in sorted(src.rglob("*")):
-            rel = f.relative_to(src)
-            if "__pycache__" in rel.parts or any(p.startswith(".") for p in rel.parts):
-                continue
-            info = tarfile.TarInfo(f"{arc}/{rel.as_posix()}")  # mtime 0, owner root: reproducible
-            if f.is_file():  # symlinks are followed: the worker gets the content
-                data = f.read_bytes()
-                info.size, info.mode = len(data), 0o644
-                tar.addfile(info, io.BytesIO(data))
-            elif f.is_dir():
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-
-    # mtime=0 in the gzip header too, so the same rubric gives the same digest
-    import gzip
-
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-        add_tree(tar, Path(rubric.path), f"rubric/{Path(rubric.path).name}")
-        sol = rubric.solution_path().parent
-        if sol.is_dir():
-            add_tree(tar, sol, f"solutions/{rubric.assignment}")
-    return buf.getvalue()
-
-
 def _read(path: str) -> bytes | None:
     try:
         with open(path, "rb") as fh:
@@ -379,11 +333,13 @@ def _preflight(client: Any, address: str, bundle_f: Any, digest: str, rubric_nam
 
     Otherwise a cluster without grader installed (or with other grader code, or a rubric that
     does not load there) would turn every submission into a 'crashed' row in the gradebook, or
-    into results that differ from local grading.
+    into results that differ from local grading. One worker loads the rubric and runs the
+    reference (``probe_task``); every worker reports the fingerprint of its own grader code.
     """
     fut = client.submit(probe_task, bundle_f, digest, rubric_name, config, pure=False)
     try:
-        theirs = fut.result()
+        probed = fut.result()
+        prints = {str(addr): fp for addr, fp in client.run(worker_fingerprint).items()}
     except Exception as exc:  # reported as one clear error
         raise GraderError(
             f"the Dask workers at {address} cannot grade ({type(exc).__name__}: {str(exc)[:300]}); "
@@ -392,18 +348,22 @@ def _preflight(client: Any, address: str, bundle_f: Any, digest: str, rubric_nam
     finally:
         fut.release()
     ours = code_fingerprint()
-    if theirs != ours:
+    other = {addr: fp for addr, fp in sorted(prints.items()) if fp != ours}
+    if probed != ours:
+        other.setdefault("the worker that loaded the rubric", probed)
+    if other:
+        shown = ", ".join(f"{addr}: {str(fp)[:12]}" for addr, fp in list(other.items())[:5])
+        more = f" and {len(other) - 5} more" if len(other) > 5 else ""
         raise GraderError(
-            f"the Dask workers at {address} run other grader code than this machine (code fingerprint "
-            f"{str(theirs)[:12]} there, {ours[:12]} here: grader/**/*.py differ); their results would differ "
-            f"from local grading. Install this grader ({Path(__file__).resolve().parent}) on every worker "
-            "machine and restart the workers (`dask worker ...`), then run again"
+            f"Dask workers at {address} run other grader code than this machine (code fingerprint "
+            f"{shown}{more}; here {ours[:12]}: grader/**/*.py differ); their results would differ from "
+            f"local grading. Install this grader ({Path(__file__).resolve().parent}) on every worker machine "
+            "and restart the workers (`dask worker ...`), then run again"
         )
 
 
 def _wait_for_workers(client: Any, address: str) -> None:
     """Block until the cluster has a worker, saying so on stderr every 30 s while it has none."""
-
     while True:
         try:
             client.wait_for_workers(1, timeout=30)

@@ -179,10 +179,16 @@ def test_dask_workers_running_other_code_are_refused(cluster, rubric, tmp_path: 
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copy(WEEK3 / "passes_all.ipynb", subs / "passes_all.ipynb")
-    with pytest.raises(GraderError, match=r"other grader code.*000000000000 there.*Install this grader"):
+    with pytest.raises(GraderError, match=r"other grader code.*loaded the rubric: 000000000000; here .*"
+                                          r"Install this grader"):
         batch.grade([subs], tmp_path / "out", rubric=rubric, dask=cluster.scheduler_address)
     with sqlite3.connect(tmp_path / "out" / "gradebook.sqlite") as db:
         assert db.execute("SELECT count(*) FROM results").fetchone() == (0,)
+    # every worker reports its own code's fingerprint, compared with this machine's
+    monkeypatch.undo()
+    monkeypatch.setattr(executors, "code_fingerprint", lambda: "1" * 64)  # as if this machine's code changed
+    with pytest.raises(GraderError, match=r"other grader code.*\(code fingerprint tcp://[^;]+; here 111111111111"):
+        batch.grade([subs], tmp_path / "out2", rubric=rubric, dask=cluster.scheduler_address)
 
 
 @pytest.mark.kernel
