@@ -63,7 +63,8 @@ def test_check_unreadable_notebook_exits_2_with_advice(tmp_path):
 
 def test_grade_folder_writes_everything_and_resumes(tmp_path):
     subs = tmp_path / "subs"
-    for student, fixture in [("김민준", "passes_all"), ("lee", "backprop_db_from_da"), ("park", "syntax_error_one_cell")]:
+    cases = [("김민준", "passes_all"), ("lee", "backprop_db_from_da"), ("park", "syntax_error_one_cell")]
+    for student, fixture in cases:
         (subs / student).mkdir(parents=True)
         shutil.copy(FIXTURES / f"{fixture}.ipynb", subs / student / "week3_assignmet2(수정).ipynb")
     out = tmp_path / "out"
@@ -72,7 +73,8 @@ def test_grade_folder_writes_everything_and_resumes(tmp_path):
     for student in ("김민준", "lee", "park"):
         d = out / "submissions" / student / "week3_assignmet2(수정)"
         assert (d / "result.json").is_file() and (d / "report.html").is_file() and (d / "executed.ipynb").is_file()
-    rows = sqlite3.connect(out / "gradebook.sqlite").execute("select student, score from results order by student").fetchall()
+    db = sqlite3.connect(out / "gradebook.sqlite")
+    rows = db.execute("select student, score from results order by student").fetchall()
     assert len(rows) == 3
     assert (out / "grades_week3_nn_basic.csv").read_text(encoding="utf-8-sig").count("\n") == 4
     again = grader("grade", subs, "--out", out)
@@ -125,7 +127,7 @@ def test_grade_exits_0_when_every_submission_fails_but_gets_a_result(tmp_path):
     assert "got no result" not in res.stderr
 
 
-def test_bad_usage_exits_2():
-    res = grader("grade", "no/such/folder", "--out", "/tmp/x")
+def test_bad_usage_exits_2(tmp_path):
+    res = grader("grade", "no/such/folder", "--out", str(tmp_path / "x"))
     assert res.returncode == 2
     assert "does not exist" in res.stderr

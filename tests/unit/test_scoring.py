@@ -41,7 +41,8 @@ def test_outcomes_lose_weight_and_fraction_but_keep_the_rest() -> None:
 
 def test_partial_fractions() -> None:
     tests, totals = score_tests(
-        [outcome("activations", 0.5, name="a"), outcome("activations", 0.0, name="b"), outcome("activations", 1.0, name="c")],
+        [outcome("activations", 0.5, name="a"), outcome("activations", 0.0, name="b"),
+         outcome("activations", 1.0, name="c")],
         TASKS,
     )
     assert [t["score"] for t in tests] == [pytest.approx(2.3333), 0.0, pytest.approx(4.6667)]
