@@ -248,7 +248,7 @@ class Zygote:
         self.proc = subprocess.Popen(  # noqa: S603 - our interpreter running our own code
             [sys.executable, "-c", _ZYGOTE, self.socket, json.dumps(PRELOAD)],
             env={**env, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},  # debugpy's warning about frozen modules
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(self.dir / "zygote.log", "wb"),  # noqa: SIM115
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(self.dir / "zygote.log", "wb"),  # noqa: SIM115 - the zygote writes to it for its whole life
             cwd=str(self.dir),
         )
         if wait:
