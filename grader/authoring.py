@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import nbformat
 
@@ -27,14 +29,14 @@ from grader import api
 from grader import notebook as nbio
 from grader import rubric as rubric_mod
 from grader.errors import RubricError
-from grader.namespaces import ReferenceNamespace, ReferenceSet
+from grader.namespaces import Namespace, ReferenceNamespace, ReferenceSet
 from grader.runner import run_tests
 from grader.variants import DERIVED, derived_functions
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 
 def student_notebook(rb: rubric_mod.Rubric) -> nbformat.NotebookNode:
@@ -55,7 +57,8 @@ def student_notebook(rb: rubric_mod.Rubric) -> nbformat.NotebookNode:
             new = nbformat.v4.new_raw_cell(cell.source)
         new["id"] = cell.get("id") or f"cell-{i}"
         nb.cells.append(new)
-    return nb
+    made: nbformat.NotebookNode = nb
+    return made
 
 
 def _eager_reference(rb: rubric_mod.Rubric, recorder: dict[str, Any] | None) -> ReferenceSet:
@@ -64,7 +67,7 @@ def _eager_reference(rb: rubric_mod.Rubric, recorder: dict[str, Any] | None) -> 
     sources = api.reference_sources(rb)
     main = ReferenceNamespace(sources, files=rb.files)
     main.recorder = recorder
-    variants = []
+    variants: list[tuple[Any, Namespace]] = []
     for v in rb.variants:
         where = f"{rb.path / v.file} (variant {v.name})"
         missing = [n for n in (*v.defines, *v.reads) if n not in main.ns]
@@ -74,7 +77,8 @@ def _eager_reference(rb: rubric_mod.Rubric, recorder: dict[str, Any] | None) -> 
         try:
             ns = ReferenceNamespace([*sources, v.source], files=rb.files, prefix=f"{v.name}:")
         except RubricError as exc:
-            raise RubricError(f"{where}: fails when defined after the reference's cells ({exc}); fix the variant file") from exc
+            raise RubricError(f"{where}: fails when defined after the reference's cells ({exc}); "
+                              "fix the variant file") from exc
         ns.recorder = recorder
         variants.append((v, ns))
     reference = ReferenceSet(main, variants, rb.returns)
@@ -87,7 +91,7 @@ def _on_the_reference(rb: rubric_mod.Rubric, items: list[rubric_mod.TestItem], r
     naming each test, its file and what went wrong (a test's own error, a variant that raised)."""
     student = ReferenceNamespace(api.reference_sources(rb), files=rb.files)
     outcomes = run_tests(rb, student=student, reference=reference, items=items, budget=600)
-    bad = [(i, o) for i, o in zip(items, outcomes) if o["status"] != "passed"]
+    bad = [(i, o) for i, o in zip(items, outcomes, strict=True) if o["status"] != "passed"]
     if bad:
         raise RubricError(
             f"{rb.path}: {len(bad)} test(s) do not pass with the reference solution as the student (each must; "

@@ -10,7 +10,9 @@ a silent "does not apply". Test modules import these names from ``grader.testing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import partial
+from typing import Any
+from collections.abc import Callable
 
 from grader.checking import Failed, PartialCredit, _current, diagnose, note
 from grader.checks.compare import compare
@@ -75,7 +77,8 @@ def _alternatives(reference: Any, name: str, produce: Callable[[Any], Any],
     """``(variant, what it answers)`` for the variants about ``name``; when the reference
     records or checks (``grader generate``, ``grader validate``), every variant is asked now,
     matched or not, and one that raises stops with a RubricError."""
-    alts = [(vspec, (lambda ns=ns: produce(ns))) for vspec, ns in getattr(reference, "variants_for", lambda n: [])(name)]
+    found: list[tuple[Any, Any]] = reference.variants_for(name) if hasattr(reference, "variants_for") else []
+    alts: list[tuple[Any, Callable[[], Any]]] = [(vspec, partial(produce, ns)) for vspec, ns in found]
     if getattr(reference, "eager", False):
         for vspec, answer in alts:
             try:
@@ -97,7 +100,7 @@ class _Verdict:
     failure: Failed | None = None
     how: str = ""  # how the answer was obtained when it was not the plain call
 
-    def better_than(self, other: "_Verdict | None") -> bool:
+    def better_than(self, other: _Verdict | None) -> bool:
         return other is None or (self.rank, self.fraction) > (other.rank, other.fraction)
 
 
@@ -108,7 +111,8 @@ def _verdict(name: str, part: str | None, call_text: str, got_raw: Any, want_raw
     got = _pick(got_raw, name, spec, part)
     if got is _NOT_RETURNED:
         n = len(got_raw)
-        return _Verdict(3, None, 1.0, how=f"not returned: not part of the accepted {n}-value form ({', '.join(spec['by_arity'][n])})")
+        names = ", ".join(spec["by_arity"][n])
+        return _Verdict(3, None, 1.0, how=f"not returned: not part of the accepted {n}-value form ({names})")
     want = _pick(want_raw, name, spec, part)
     m = compare(got, want, rtol=rtol, atol=atol, shape=shape)
     if m is None:
@@ -162,8 +166,10 @@ def _conclude(v: _Verdict, name: str, part: str | None) -> Any:
         return v.got
     if v.rank == 1:
         diagnose(vs.name, vs.hint or vs.title)
-        raise PartialCredit(v.fraction, vs.name, f"{label}: matches the known mistake '{vs.title}' ({v.fraction:.0%} credit)")
-    assert v.failure is not None
+        raise PartialCredit(v.fraction, vs.name,
+                            f"{label}: matches the known mistake '{vs.title}' ({v.fraction:.0%} credit)")
+    if v.failure is None:  # rank 0 always carries its failure
+        raise AssertionError("a wrong answer's verdict without its failure")
     if vs is not None:
         diagnose(vs.name, vs.hint or vs.title)
     raise v.failure
@@ -206,7 +212,7 @@ def _adapt_args(student: Any, name: str, args: tuple[Any, ...], spec: dict[str, 
     order = _order(student, name, list(names), tuple(with_globals or {}))
     if order == list(names):
         return args
-    pool = {n: v for n, v in zip(names, args)}
+    pool = dict(zip(names, args, strict=True))
     pool.update(with_globals or {})
     return tuple(pool[n] for n in order)
 
@@ -310,7 +316,8 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
                 if v.rank == 3:
                     break
     if best is None:
-        assert first_error is not None
+        if first_error is None:  # no verdict means the plain call raised
+            raise AssertionError("no verdict and no error")
         raise first_error
     return _conclude(best, name, part)
 

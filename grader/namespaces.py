@@ -32,7 +32,8 @@ from grader.errors import MissingName, RubricError, StudentCodeProblem, StudentE
 from grader.sandbox import codec, kernel_side
 from grader.sandbox.codec import HandleRef
 
-__all__ = ["Instance", "Namespace", "RecordedNamespace", "ReferenceNamespace", "ReferenceSet", "StudentNamespace", "request_key"]
+__all__ = ["Instance", "Namespace", "OutOfTime", "RecordedNamespace", "ReferenceNamespace", "ReferenceSet",
+           "StudentNamespace", "request_key"]
 
 
 def _involves_handle(req: dict[str, Any]) -> bool:
@@ -90,7 +91,8 @@ class Namespace(abc.ABC):
             value = self._request({"op": "signature", "name": name}, f"the parameters of {name}")
             ok = isinstance(value, dict) and isinstance(value.get("params"), list)
             cache[name] = value if ok and all(isinstance(p, str) for p in value["params"]) else None
-        return cache[name]
+        found: dict[str, Any] | None = cache[name]
+        return found
 
     def descend(self, activation: str, gradient: str, *, X: Any, Y: Any, W: Any, b: float, steps: int,
                 order: list[str], dw: int, db: int, flat: bool = False,
@@ -124,7 +126,7 @@ class Namespace(abc.ABC):
     def has(self, name: str) -> bool:
         return bool(self._request({"op": "has", "name": name}, f"looking up {name}"))
 
-    def new(self, cls: str, *args: Any, **kwargs: Any) -> "Instance":
+    def new(self, cls: str, *args: Any, **kwargs: Any) -> Instance:
         value = self.call(cls, *args, **kwargs)
         if not isinstance(value, Instance):
             raise MissingName(cls) if value is None else StudentError(
@@ -151,13 +153,15 @@ class Instance:
         self.type = ref.type
 
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        req: dict[str, Any] = {"op": "method", "handle": self.ref.id, "name": method, "args": codec.encode_args(list(args))}
+        req: dict[str, Any] = {"op": "method", "handle": self.ref.id, "name": method,
+                               "args": codec.encode_args(list(args))}
         if kwargs:
             req["kwargs"] = {k: codec.encode_args(v) for k, v in kwargs.items()}
         return self._ns._wrap(self._ns._request(req, f"{self.type}.{method}(...)"))
 
     def get(self, attr: str) -> Any:
-        return self._ns._wrap(self._ns._request({"op": "getattr", "handle": self.ref.id, "name": attr}, f"{self.type}.{attr}"))
+        req = {"op": "getattr", "handle": self.ref.id, "name": attr}
+        return self._ns._wrap(self._ns._request(req, f"{self.type}.{attr}"))
 
     def set(self, attr: str, value: Any) -> None:
         req = {"op": "setattr", "handle": self.ref.id, "name": attr, "value": codec.encode_args(value)}
@@ -226,7 +230,8 @@ class ReferenceNamespace(Namespace):
                 try:
                     exec(compile(src, f"<reference cell {i}>", "exec"), self.ns)  # noqa: S102 - trusted reference
                 except Exception as exc:
-                    raise RubricError(f"the reference solution fails in code cell {i}: {type(exc).__name__}: {exc}") from exc
+                    raise RubricError(f"the reference solution fails in code cell {i}: "
+                                      f"{type(exc).__name__}: {exc}") from exc
 
     def begin_test(self, name: str = "") -> None:
         # Replay tapes: the reference is deterministic, so the replies a test got from it last
@@ -247,7 +252,8 @@ class ReferenceNamespace(Namespace):
     def _perform(self, req: dict[str, Any]) -> dict[str, Any]:
         with _quiet(), _chdir(self.dir):
             reply = kernel_side.perform(copy.deepcopy(req), self.ns, self.handles, np, own_module="__reference__")
-            return json.loads(json.dumps(reply, allow_nan=False))
+            plain: dict[str, Any] = json.loads(json.dumps(reply, allow_nan=False))
+            return plain
 
     def _request(self, req: dict[str, Any], what: str) -> Any:
         key = request_key(req)
@@ -331,7 +337,7 @@ class LazyReference(Namespace):
         self._test = ""
 
     @property
-    def ns(self) -> "ReferenceNamespace":
+    def ns(self) -> ReferenceNamespace:
         if self._ns is None:
             self._ns = self._build()
             self._ns.begin_test(self._test)

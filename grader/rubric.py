@@ -19,15 +19,17 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from grader.config import Limits
 from grader.errors import RubricError
+from grader.handout import SlipSpec, parse_returns, parse_slips
 from grader.scoring import TaskSpec
 from grader.variants import VariantSpec, parse_variants
 
@@ -48,79 +50,27 @@ KEYS: dict[str, tuple[type, Any, str]] = {
     "solution": (str, "reference.ipynb", "reference notebook in solutions/<assignment>/"),
     "notebook": (str, "", "student notebook file name written by `grader generate`"),
     "seed": (int, 0, "seed mixed into each test's rng fixture"),
-    "tolerance": (dict, {}, "default rtol and atol for close(), and shape: exact | squeeze (equal values in shapes that differ by length-1 axes are equal) | broadcast"),
+    "tolerance": (dict, {}, "default rtol and atol for close(), and shape: exact | squeeze (equal values in shapes "
+                            "that differ by length-1 axes are equal) | broadcast"),
     "limits": (dict, {}, "overrides of the sandbox limits (see `grader grade --help`)"),
-    "kernel": (dict, {}, "files: data files put beside the notebook; serve_urls: URL -> file served offline; packages: modules the notebooks import (checked before grading); compat: the course environment's removed NumPy aliases and pandas' header= spelled eader="),
+    "kernel": (dict, {}, "files: data files put beside the notebook; serve_urls: URL -> file served offline; "
+                         "packages: modules the notebooks import (checked before grading); compat: the course "
+                         "environment's removed NumPy aliases and pandas' header= spelled eader="),
     "tasks": (list, None, "[[tasks]] name, title, points (the sum of its tests' @points)"),
     "extra_notebooks": (list, [], "other reference notebooks graded with their own tests (e.g. written.ipynb)"),
     "match": (list, ["*.ipynb"], "file-name globs of the notebooks this rubric grades in a folder"),
     "exclude": (list, [], "file-name globs to skip (e.g. another assignment's notebooks)"),
-    "fixtures": (str, "", "folder of fixture notebooks with a MANIFEST.toml, for `grader validate` (relative to the rubric)"),
-    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit (a number, or a table task -> number), scope, file (variants/NAME.py: READS = [...] and the replacement functions), title, hint"),
-    "returns": (dict, {}, "[returns.NAME] how a function is called and its results unpacked: args = [the handout's parameter names], by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
-    "slips": (list, [], "[[slips]] the handout's own faults: name, error (regex on 'Type: message' of a failing cell), cell (regex on its source), title, hint; such a cell is reported apart and does not make a result partial"),
+    "fixtures": (str, "", "folder of fixture notebooks with a MANIFEST.toml, for `grader validate` "
+                          "(relative to the rubric)"),
+    "variants": (list, [], "[[variants]] accepted readings and known mistakes: name, kind, credit (a number, or a "
+                           "table task -> number), scope, file (variants/NAME.py: READS = [...] and the replacement "
+                           "functions), title, hint"),
+    "returns": (dict, {}, "[returns.NAME] how a function is called and its results unpacked: args = [the handout's "
+                          "parameter names], by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
+    "slips": (list, [], "[[slips]] the handout's own faults: name, error (regex on 'Type: message' of a failing "
+                        "cell), cell (regex on its source), title, hint; such a cell is reported apart and does not "
+                        "make a result partial"),
 }
-
-
-@dataclass(frozen=True)
-class SlipSpec:
-    """A fault of the handout's own code: a cell failing this way is not the student's doing."""
-
-    name: str
-    error: str
-    cell: str
-    title: str
-    hint: str
-
-    def matches(self, error: str, source: str) -> bool:
-        import re
-
-        return bool(re.search(self.error, error)) and (not self.cell or bool(re.search(self.cell, source, re.M)))
-
-
-def _slips(raw: list[Any], toml_path: Path) -> list[SlipSpec]:
-    import re
-
-    out = []
-    for i, v in enumerate(raw):
-        where = f"{toml_path}: slips[{i}]"
-        if not isinstance(v, dict) or not {"name", "error"} <= set(v):
-            raise RubricError(f"{where} needs at least name and error (a regex on the cell's 'Type: message')")
-        for key in ("error", "cell"):
-            try:
-                re.compile(str(v.get(key, "")))
-            except re.error as exc:
-                raise RubricError(f"{where}: {key} is not a valid regular expression ({exc})") from None
-        out.append(SlipSpec(str(v["name"]), str(v["error"]), str(v.get("cell", "")),
-                            str(v.get("title", v["name"])), str(v.get("hint", ""))))
-    return out
-
-
-def _returns(raw: dict[str, Any], toml_path: Path) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for name, spec in raw.items():
-        if not isinstance(spec, dict):
-            raise RubricError(f"{toml_path}: returns.{name} must be a table")
-        by_arity: dict[int, list[str]] = {}
-        for k, names in spec.get("by_arity", {}).items():
-            if not str(k).isdigit():
-                raise RubricError(f"{toml_path}: returns.{name}.by_arity keys are numbers of returned values, got {k!r}")
-            if not isinstance(names, list) or len(names) != int(k):
-                raise RubricError(f"{toml_path}: returns.{name}.by_arity.{k} must list {k} names, got {names!r}")
-            by_arity[int(k)] = [str(n) for n in names]
-        shapes = dict(spec.get("shapes", {}))
-        rules = ("exact", "squeeze", "broadcast")
-        for where, rule in [*((f"shapes.{p}", r) for p, r in shapes.items()), ("shape", spec.get("shape", "exact"))]:
-            if rule not in rules:
-                raise RubricError(f"{toml_path}: returns.{name}.{where} must be exact, squeeze or broadcast, got {rule!r}")
-        args = spec.get("args", [])
-        if not isinstance(args, list) or not all(isinstance(a, str) and a.isidentifier() for a in args):
-            raise RubricError(f"{toml_path}: returns.{name}.args must list the handout's parameter names, got {args!r}")
-        unknown = set(spec) - {"by_arity", "shapes", "shape", "args"}
-        if unknown:
-            raise RubricError(f"{toml_path}: returns.{name} has unknown key(s) {', '.join(sorted(unknown))}; known: args, by_arity, shape, shapes")
-        out[name] = {"by_arity": by_arity, "shapes": shapes, "shape": spec.get("shape"), "args": list(args)}
-    return out
 
 
 @dataclass
@@ -217,7 +167,8 @@ def resolve(assignment: str | None, *, rubric: Path | None, public: bool) -> Pat
     """Find the rubric folder: an explicit path, or rubrics/<a> (TA) / assignments/<a> (student)."""
     if rubric is not None:
         if not (rubric / "rubric.toml").is_file():
-            raise RubricError(f"{rubric} has no rubric.toml; pass a rubrics/<assignment> or assignments/<assignment> folder")
+            raise RubricError(f"{rubric} has no rubric.toml; pass a rubrics/<assignment> or "
+                              "assignments/<assignment> folder")
         return rubric
     root = find_root()
     base = root / ("assignments" if public else "rubrics")
@@ -231,7 +182,8 @@ def resolve(assignment: str | None, *, rubric: Path | None, public: bool) -> Pat
             raise RubricError(f"several assignments under {base} ({', '.join(found)}): choose one with --assignment")
     path = base / assignment
     if not (path / "rubric.toml").is_file():
-        raise RubricError(f"{path}/rubric.toml not found; known: {', '.join(sorted(p.name for p in base.iterdir() if p.is_dir())) or 'none'}")
+        known = ", ".join(sorted(p.name for p in base.iterdir() if p.is_dir())) or "none"
+        raise RubricError(f"{path}/rubric.toml not found; known: {known}")
     return path
 
 
@@ -262,7 +214,8 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
             raise RubricError(f"{toml_path}: {key} must be a {typ.__name__}, got {type(v).__name__}")
         vals[key] = v
     if vals["schema"] != SCHEMA:
-        raise RubricError(f"{toml_path}: schema {vals['schema']} is not supported (this grader reads schema {SCHEMA}); upgrade grader")
+        raise RubricError(f"{toml_path}: schema {vals['schema']} is not supported (this grader reads schema "
+                          f"{SCHEMA}); upgrade grader")
     tasks = []
     for i, t in enumerate(vals["tasks"]):
         if not isinstance(t, dict) or not {"name", "points"} <= set(t):
@@ -280,10 +233,12 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         raise RubricError(f"{toml_path}: tolerance.shape must be exact, squeeze or broadcast, got {tol['shape']!r}")
     unknown_kernel = set(vals["kernel"]) - {"files", "serve_urls", "packages", "compat"}
     if unknown_kernel:
-        raise RubricError(f"{toml_path}: kernel has unknown key(s) {', '.join(sorted(unknown_kernel))}; known: files, serve_urls, packages, compat")
+        raise RubricError(f"{toml_path}: kernel has unknown key(s) {', '.join(sorted(unknown_kernel))}; "
+                          "known: files, serve_urls, packages, compat")
     packages = vals["kernel"].get("packages", [])
     if not isinstance(packages, list) or not all(isinstance(p, str) and p for p in packages):
-        raise RubricError(f"{toml_path}: kernel.packages must list importable module names, e.g. [\"numpy\", \"sklearn\"]")
+        raise RubricError(f"{toml_path}: kernel.packages must list importable module names, "
+                          "e.g. [\"numpy\", \"sklearn\"]")
     compat = vals["kernel"].get("compat", False)
     if not isinstance(compat, bool):
         raise RubricError(f"{toml_path}: kernel.compat must be true or false")
@@ -323,10 +278,10 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         seed=vals["seed"], solution=vals["solution"], notebook=vals["notebook"] or f"{vals['assignment']}.ipynb",
         files=files, serve_urls=serve, public_only=public_only, expected=expected,
         digest=digest.hexdigest()[:16],
-        variants=variants, returns=_returns(vals["returns"], toml_path),
+        variants=variants, returns=parse_returns(vals["returns"], toml_path),
         match=[str(g) for g in vals["match"]], exclude=[str(g) for g in vals["exclude"]], fixtures=vals["fixtures"],
         shape=str(tol.get("shape", "exact")), packages=[str(p) for p in packages], compat=compat,
-        slips=_slips(vals["slips"], toml_path),
+        slips=parse_slips(vals["slips"], toml_path),
     )
 
 
@@ -368,7 +323,8 @@ def _collect(path: Path, assignment: str, task_names: set[str], public_only: boo
         for mod_path in sorted(folder.glob("test_*.py")):
             modname = f"_grader_rubric_{assignment}_{vis}_{mod_path.stem}"
             spec = importlib.util.spec_from_file_location(modname, mod_path)
-            assert spec and spec.loader
+            if spec is None or spec.loader is None:
+                raise RubricError(f"{mod_path}: cannot be imported (not a Python module)")
             module = importlib.util.module_from_spec(spec)
             sys.modules[modname] = module
             try:
@@ -384,7 +340,8 @@ def _collect(path: Path, assignment: str, task_names: set[str], public_only: boo
                 raise RubricError(f"{mod_path}: no task; set the module's TASK = \"<a task of rubric.toml>\" "
                                   "(every test of a module belongs to its TASK)")
             if funcs and tname not in task_names:
-                raise RubricError(f"{mod_path}: TASK = {tname!r} is not a task of rubric.toml ({', '.join(sorted(task_names))})")
+                raise RubricError(f"{mod_path}: TASK = {tname!r} is not a task of rubric.toml "
+                                  f"({', '.join(sorted(task_names))})")
             funcs.sort(key=lambda f: f.__code__.co_firstlineno)
             for fn in funcs:
                 meta = getattr(fn, "__grader__", {})
@@ -403,7 +360,8 @@ def _collect(path: Path, assignment: str, task_names: set[str], public_only: boo
                     item = TestItem(name, fn, params, str(tname), share, vis, mod_path.stem, meta.get("timeout"))
                     bad = set(item.fixtures) - FIXTURES
                     if bad:
-                        raise RubricError(f"{mod_path}: {fn.__name__} asks for unknown fixture(s) {', '.join(sorted(bad))}; available: {', '.join(sorted(FIXTURES))}")
+                        raise RubricError(f"{mod_path}: {fn.__name__} asks for unknown fixture(s) "
+                                          f"{', '.join(sorted(bad))}; available: {', '.join(sorted(FIXTURES))}")
                     items.append(item)
     return items
 

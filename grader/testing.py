@@ -20,9 +20,22 @@ See ``rubrics/README.md``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable
 
-from grader.checking import Failed, PartialCredit, _Context, _ctx, close, credit, diagnose, fail, note, number, tolerance
+from grader.checking import (
+    Failed,
+    PartialCredit,
+    _Context,
+    _ctx,
+    close,
+    credit,
+    diagnose,
+    fail,
+    note,
+    number,
+    tolerance,
+)
 from grader.errors import RubricError
 from grader.judging import argument_order, call_as_written, expect, expect_global, judge_value, pick
 
@@ -93,7 +106,7 @@ def parametrize(argnames: str, values: list[Any], *, ids: list[str] | None = Non
             if len(vals) != len(names):
                 raise TypeError(f"parametrize({argnames!r}): case {i} has {len(vals)} values")
             cid = ids[i] if ids else "-".join(_id(x, i) for x in vals)
-            cases.append((cid, dict(zip(names, vals))))
+            cases.append((cid, dict(zip(names, vals, strict=True))))
         prev = _meta(fn).get("cases")
         if prev:
             cases = [(f"{a}-{b}", {**ka, **kb}) for b, kb in prev for a, ka in cases]

@@ -82,7 +82,8 @@ def read_variant(source: str, where: str) -> VariantCode:
     defined: list[str] = []
     imported: set[str] = set()
     for i, node in enumerate(tree.body):
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) and i == 0:
+        if i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+                and isinstance(node.value.value, str):
             continue  # the docstring
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imported |= {(a.asname or a.name).split(".")[0] for a in node.names}
@@ -102,7 +103,8 @@ def read_variant(source: str, where: str) -> VariantCode:
         raise RubricError(f"{where}: defines no function; a variant replaces one or more of the reference's functions "
                           "(def NAME(...): with the reference's parameters)")
     if len(set(defined)) != len(defined):
-        raise RubricError(f"{where}: defines a function twice ({', '.join(sorted(n for n in defined if defined.count(n) > 1))})")
+        twice = ", ".join(sorted(n for n in set(defined) if defined.count(n) > 1))
+        raise RubricError(f"{where}: defines a function twice ({twice})")
     reads: set[str] = set()
     for child in symtable.symtable(source, where, "exec").get_children():
         if child.get_name() in defined:
@@ -157,7 +159,8 @@ def check_against_reference(code: VariantCode, names: set[str], where: str) -> N
         if missing:
             fix = ("a variant replaces functions the reference defines: check the spelling"
                    if what == "defines" else "the reference solution must define it (or the variant must not read it)")
-            raise RubricError(f"{where}: {what} {', '.join(missing)}, which the reference solution does not define; {fix}")
+            raise RubricError(f"{where}: {what} {', '.join(missing)}, which the reference solution does not "
+                              f"define; {fix}")
 
 
 def parse_variants(raw: list[Any], path: Path, toml_path: Path, reference: list[str] | None,
@@ -186,7 +189,8 @@ def parse_variants(raw: list[Any], path: Path, toml_path: Path, reference: list[
         credit, credits = _credit(v.get("credit", 1.0 if kind == "accepted" else 0.0), kind, where)
         scope = v.get("scope", "test")
         if scope not in ("test", "task"):
-            raise RubricError(f"{where}: scope must be 'test' (the matching test earns credit) or 'task' (the whole task is scaled by credit), got {scope!r}")
+            raise RubricError(f"{where}: scope must be 'test' (the matching test earns credit) or 'task' (the whole "
+                              f"task is scaled by credit), got {scope!r}")
         unknown = set(v) - set(KEYS)
         if unknown:
             raise RubricError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: {', '.join(KEYS)}")
@@ -226,7 +230,8 @@ def _credit(credit: Any, kind: str, where: str) -> tuple[float, dict[str, float]
                 raise RubricError(f"{where}: credit.{task_name} must be between 0 and 1 (a number), got {c!r}")
             credits[str(task_name)] = float(c)
     if isinstance(credit, bool) or not isinstance(credit, (int, float)) or not 0.0 <= credit <= 1.0:
-        raise RubricError(f"{where}: credit must be between 0 and 1 (a number, or a table of task = number), got {credit!r}")
+        raise RubricError(f"{where}: credit must be between 0 and 1 (a number, or a table of task = number), "
+                          f"got {credit!r}")
     return float(credit), credits
 
 

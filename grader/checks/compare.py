@@ -72,7 +72,8 @@ def compare(got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-8, shap
     ``shape``: ``"exact"`` (shapes must match), ``"squeeze"`` (shapes equal after dropping
     length-1 axes, e.g. (2, 1) ~ (2,) ~ (1, 2)), or ``"broadcast"`` (numpy broadcasting).
     """
-    if isinstance(want, (tuple, list)) and want and any(isinstance(w, (tuple, list, np.ndarray)) for w in want) and not _uniform(want):
+    nested = isinstance(want, (tuple, list)) and any(isinstance(w, (tuple, list, np.ndarray)) for w in want)
+    if nested and want and not _uniform(want):
         return _compare_seq(got, want, rtol=rtol, atol=atol, shape=shape)
     if isinstance(want, dict):
         if not isinstance(got, dict):
@@ -94,7 +95,8 @@ def compare(got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-8, shap
         return None if same else Mismatch(f"expected {describe_value(want)}, got {describe_value(got)}", "value")
     g = _numeric(got)
     if g is None:
-        return Mismatch(f"expected a number or numeric array, got {_kind_name(got)} ({describe_value(got, 60)})", "type")
+        return Mismatch(f"expected a number or numeric array, got {_kind_name(got)} ({describe_value(got, 60)})",
+                        "type")
     g_shape, w_shape = g.shape, w.shape
     if g_shape != w_shape:
         if shape == "squeeze" and np.squeeze(g).shape == np.squeeze(w).shape:
@@ -111,7 +113,8 @@ def compare(got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-8, shap
                 hint = " (same values up to length-1 axes: check reshape/keepdims)"
             elif g.size == w.size * w.size and w.ndim <= 2:
                 hint = " (looks like an accidental broadcast, e.g. (4,) - (4, 1) gives (4, 4))"
-            return Mismatch(f"shape {g_shape}, expected {w_shape}{hint}", "shape", details={"got_shape": list(g_shape), "want_shape": list(w_shape)})
+            return Mismatch(f"shape {g_shape}, expected {w_shape}{hint}", "shape",
+                            details={"got_shape": list(g_shape), "want_shape": list(w_shape)})
     gf = g.astype(np.float64)
     wf = w.astype(np.float64)
     g_bad = ~np.isfinite(gf)
@@ -120,7 +123,8 @@ def compare(got: Any, want: Any, *, rtol: float = 1e-6, atol: float = 1e-8, shap
         idx = tuple(int(i) for i in np.argwhere(g_bad & ~w_bad)[0])
         val = gf[idx] if gf.ndim else gf
         return Mismatch(
-            f"{'nan' if np.isnan(val) else 'inf'} at index {_fmt_index(idx)} where {float(wf[idx] if wf.ndim else wf):.8g} was expected",
+            f"{'nan' if np.isnan(val) else 'inf'} at index {_fmt_index(idx)} where "
+            f"{float(wf[idx] if wf.ndim else wf):.8g} was expected",
             "nonfinite", idx,
         )
     with np.errstate(over="ignore", invalid="ignore"):
@@ -168,7 +172,7 @@ def _compare_seq(got: Any, want: Any, **kw: Any) -> Mismatch | None:
         return Mismatch(f"expected {len(want)} values (a tuple), got {_kind_name(got)}", "length")
     if len(got) != len(want):
         return Mismatch(f"expected {len(want)} values, got {len(got)}", "length")
-    for i, (g, w) in enumerate(zip(got, want)):
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):  # lengths are equal: checked above
         m = compare(g, w, **kw)
         if m:
             return Mismatch(f"value {i + 1} of {len(want)}: {m.message}", m.kind, m.index, m.details)

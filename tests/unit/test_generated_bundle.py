@@ -18,7 +18,8 @@ def test_bundle_is_up_to_date(assignment, tmp_path):
     authoring.write_bundle(rb, tmp_path / assignment)
     committed = ROOT / "assignments" / assignment
     fresh = sorted(p.relative_to(tmp_path / assignment) for p in (tmp_path / assignment).rglob("*") if p.is_file())
-    have = sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    have = sorted(p.relative_to(committed) for p in committed.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts)
     assert fresh == have, "run `grader generate " + assignment + "` and commit assignments/"
     for rel in fresh:
         assert filecmp.cmp(tmp_path / assignment / rel, committed / rel, shallow=False), (

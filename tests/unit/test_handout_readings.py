@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,8 @@ def test_a_function_is_judged_as_it_worked_where_it_was_defined(context):
     np.testing.assert_allclose(got, [0.10499359, 0.19661193, 0.25, 0.19661193, 0.10499359])
     assert any("helpers of its own cell 0 (sigmoid was redefined later)" in n for n in context.notes)
     # part 2 judges its own (first) definition, not the redefinition
-    nb2 = Notebook("def sigmoid(x):\n    return np.exp(x) / (1 + np.exp(x))", "def sigmoid(net):\n    return 1 / (1 + np.exp(-net))")
+    nb2 = Notebook("def sigmoid(x):\n    return np.exp(x) / (1 + np.exp(x))",
+                   "def sigmoid(net):\n    return 1 / (1 + np.exp(-net))")
     with pytest.raises(testing.Failed, match="nan"):
         testing.expect(nb2, reference(), "sigmoid", np.array([500000.0]), definition="first")
     testing.expect(nb2, reference(), "sigmoid", np.array([500000.0]))
@@ -144,7 +146,8 @@ def test_db_from_da_halves_the_whole_task_and_is_named(context):
 
 
 def test_equal_values_in_equivalent_shapes_are_equal(context):
-    for got, want in [(np.ones((1, 2)), np.ones(2)), (np.ones((4, 1)), np.ones(4)), (np.float64(3.0), np.full((1, 1), 3.0))]:
+    pairs = [(np.ones((1, 2)), np.ones(2)), (np.ones((4, 1)), np.ones(4)), (np.float64(3.0), np.full((1, 1), 3.0))]
+    for got, want in pairs:
         testing.close(got, want)
     with pytest.raises(testing.Failed, match="broadcast"):
         testing.close(np.ones((4, 4)), np.ones((4, 1)))
@@ -170,9 +173,11 @@ def test_graded_calls_print_nothing(capsys):
 def test_handout_slips_are_recognised_by_error_and_cell():
     rb = load(ROOT / "rubrics" / "week3_nn_basic")
     slips = {s.name: s for s in rb.slips}
-    loop = "for i in range(1000):\n    Z = np.dot(X, W) + b\n    A = sigmoid(Z)\n    backpropagation(Y, A, Z)\n    W += dw\n"
+    loop = ("for i in range(1000):\n    Z = np.dot(X, W) + b\n    A = sigmoid(Z)\n"
+            "    backpropagation(Y, A, Z)\n    W += dw\n")
     assert slips["training_loop_as_given"].matches("ValueError: shapes (4,2) and (4,) not aligned", loop)
-    assert not slips["training_loop_as_given"].matches("ValueError: x", loop.replace("    backpropagation", "    dw, db = backpropagation"))
+    kept = loop.replace("    backpropagation", "    dw, db = backpropagation")
+    assert not slips["training_loop_as_given"].matches("ValueError: x", kept)
     assert slips["gradient_never_kept"].matches("NameError: name 'dw' is not defined", "W += dw\nb += db")
     assert slips["read_csv_eader"].matches("TypeError: read_csv() got an unexpected keyword argument 'eader'", "")
     assert not SlipSpec("x", "^NameError", "W", "", "").matches("NameError: y", "b = 1")
@@ -183,9 +188,9 @@ def test_a_cell_failing_by_the_handouts_own_code_does_not_make_the_result_partia
     import nbformat
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("W += dw\nb += db")])
-    cell = {"index": 0, "status": "error", "error": "NameError: name 'dw' is not defined"}
-    api._blame(cell, rb, nb)
-    assert cell["origin"] == "handout" and cell["slip"] == "gradient_never_kept"
+    cell = SimpleNamespace(index=0, status="error", error="NameError: name 'dw' is not defined")
+    failure = api._cell_failure(cell, rb, nb)
+    assert failure.origin == "handout" and failure.slip == "gradient_never_kept"
 
 
 def test_the_course_environment_np_int_and_eader(tmp_path):

@@ -59,7 +59,8 @@ def test_dw_averaged_is_named_with_its_hint_and_half_credit(graded: Any) -> None
     assert (dw["score"], dw["max_score"]) == (1.92, 3.84)
     named = sorted(n for n, t in tests.items() if any(d["name"] == "dw_averaged" for d in t["diagnoses"]))
     assert named == ["hidden/test_another_problem[AND-dw]", "hidden/test_another_problem[XOR-dw]",
-                     "hidden/test_dw_agrees_with_the_numerical_gradient", "hidden/test_training_from_the_handouts_start",
+                     "hidden/test_dw_agrees_with_the_numerical_gradient",
+                     "hidden/test_training_from_the_handouts_start",
                      "test_backpropagation_dw"]
     assert tests["test_backpropagation_dz"]["score"] == 2.88 and tests["test_backpropagation_db"]["score"] == 2.88
     # half of each named check: 24 - (3.84 + 2 * 0.64 + 1.92 + 3.84) / 2

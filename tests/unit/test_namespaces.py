@@ -183,7 +183,7 @@ def test_recorder_and_recorded_namespace_replay_the_same_values() -> None:
     replay = RecordedNamespace(stored, source="assignments/x/expected.json")
     got = scenario(replay)
     assert len(got) == len(want)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         if isinstance(w, np.ndarray):
             np.testing.assert_array_equal(g, w)
             assert g.dtype == w.dtype
@@ -212,7 +212,8 @@ def test_recorded_namespace_unknown_request_says_to_regenerate() -> None:
 
 
 def test_recorder_prefix_keeps_variants_apart() -> None:
-    main, var = ReferenceNamespace(SOURCES), ReferenceNamespace([*SOURCES, "def sigmoid(x):\n    return x\n"], prefix="v:")
+    main = ReferenceNamespace(SOURCES)
+    var = ReferenceNamespace([*SOURCES, "def sigmoid(x):\n    return x\n"], prefix="v:")
     rec: dict[str, Any] = {}
     main.recorder = var.recorder = rec
     main.call("sigmoid", 2.0)

@@ -77,7 +77,8 @@ def _part(text: str, task: str) -> tuple[str, str]:
     marker = f"(`{task}`,"
     parts = re.split(r"(?m)^(?=#{2,3} )", text)
     found = [p for p in parts if p.startswith("### ") and marker in p.splitlines()[0]]
-    assert len(found) == 1, f"POLICY.md needs exactly one '### ...' heading with {marker} for part {task}, found {len(found)}"
+    assert len(found) == 1, (f"POLICY.md needs exactly one '### ...' heading with {marker} for part {task}, "
+                             f"found {len(found)}")
     return found[0].splitlines()[0], found[0]
 
 
@@ -130,9 +131,11 @@ def test_every_variant_is_listed_with_its_credit(rubric, text):
     assert rubric.variants
     for v in rubric.variants:
         row = _row(sections[v.kind], v.name, f"the {v.kind} variants")
-        assert row[-1] == _pct(v.credit), f"{v.name}: POLICY.md says {row[-1]}, rubric.toml credit = {v.credit} ({_pct(v.credit)})"
+        assert row[-1] == _pct(v.credit), (f"{v.name}: POLICY.md says {row[-1]}, rubric.toml credit = {v.credit} "
+                                           f"({_pct(v.credit)})")
         if v.scope == "task":
-            assert "whole part" in " ".join(row), f"{v.name} has scope = 'task': its row must say it scales the whole part"
+            assert "whole part" in " ".join(row), (f"{v.name} has scope = 'task': "
+                                                   "its row must say it scales the whole part")
         for task_name, c in v.credits.items():
             assert f"`{task_name}` {_pct(c)}" in " ".join(row), f"{v.name}: its row must give `{task_name}` {_pct(c)}"
     for kind, section in sections.items():

@@ -73,8 +73,9 @@ V_OK = "def f(x):\n    return x\n"
 P_ = 'from grader.testing import hidden, points, task\nTASK = "t1"\n'
 
 
-def make_rubric(root: Path, *, top: str = "", tail: str = "", toml: str | None = None,
-                files: dict[str, str] | None = None) -> Path:
+def make_rubric(
+    root: Path, *, top: str = "", tail: str = "", toml: str | None = None, files: dict[str, str] | None = None
+) -> Path:
     """A rubric folder: rubric.toml (TOP + top + TASKS + tail) and two test modules."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "rubric.toml").write_text(toml if toml is not None else TOP + top + TASKS + tail, encoding="utf-8")
@@ -95,6 +96,7 @@ def load_error(root: Path, **kw: object) -> str:
 
 
 # --- a valid rubric -----------------------------------------------------------------------
+
 
 def test_valid_rubric_loads_with_defaults(tmp_path: Path) -> None:
     rb = load(make_rubric(tmp_path / "r"))
@@ -126,7 +128,11 @@ def test_items_in_file_and_line_order_with_tasks_points_and_visibility(tmp_path:
 
 
 def test_stacked_parametrize_multiplies_cases_and_ids(tmp_path: Path) -> None:
-    root = make_rubric(tmp_path / "r", toml=TOP + TASKS.replace("points = 10", "points = 13"), files={"tests/public/test_b.py": """\
+    root = make_rubric(
+        tmp_path / "r",
+        toml=TOP + TASKS.replace("points = 10", "points = 13"),
+        files={
+            "tests/public/test_b.py": """\
         from grader.testing import parametrize, points
         TASK = "t1"
 
@@ -135,7 +141,9 @@ def test_stacked_parametrize_multiplies_cases_and_ids(tmp_path: Path) -> None:
         @parametrize("x1, x2", [(0, 1), (1, 1)], ids=["01", "11"])
         def test_gate(student, gate, x1, x2):
             pass
-    """})
+    """
+        },
+    )
     items = [i for i in load(root).items if i.module == "test_b"]
     assert {i.name for i in items} == {"test_gate[AND-01]", "test_gate[OR-01]", "test_gate[AND-11]", "test_gate[OR-11]"}
     assert all(i.points == pytest.approx(3 / 4) for i in items)
@@ -144,7 +152,10 @@ def test_stacked_parametrize_multiplies_cases_and_ids(tmp_path: Path) -> None:
 
 
 def test_timeout_is_kept_per_test(tmp_path: Path) -> None:
-    root = make_rubric(tmp_path / "r", files={"tests/hidden/test_h.py": """\
+    root = make_rubric(
+        tmp_path / "r",
+        files={
+            "tests/hidden/test_h.py": """\
         from grader.testing import points, timeout
         TASK = "t2"
 
@@ -152,7 +163,9 @@ def test_timeout_is_kept_per_test(tmp_path: Path) -> None:
         @timeout(2.5)
         def test_slow(student):
             pass
-    """})
+    """
+        },
+    )
     assert [(i.name, i.timeout) for i in load(root).items if i.task == "t2"] == [("hidden/test_slow", 2.5)]
 
 
@@ -171,8 +184,8 @@ def test_public_only_reads_expected_json(tmp_path: Path) -> None:
 def test_tolerance_limits_and_kernel_files(tmp_path: Path) -> None:
     root = make_rubric(
         tmp_path / "r",
-        tail='\n[tolerance]\nrtol = 1e-4\natol = 0\n\n[limits]\ncall_timeout = 3\n\n'
-             '[kernel]\nfiles = ["data.csv"]\nserve_urls = { "https://example.org/data.csv" = "data.csv" }\n',
+        tail="\n[tolerance]\nrtol = 1e-4\natol = 0\n\n[limits]\ncall_timeout = 3\n\n"
+        '[kernel]\nfiles = ["data.csv"]\nserve_urls = { "https://example.org/data.csv" = "data.csv" }\n',
         files={"data/data.csv": "1,2\n"},
     )
     rb = load(root)
@@ -213,21 +226,35 @@ def test_variants_and_returns(tmp_path: Path) -> None:
             kind = "mistake"
             file = "variants/relu.py"
         """),
-        files={"variants/relu.py": "def forward(n, x):\n    return x\n",
-               "variants/db.py": 'import numpy as np\nREADS = ["X", "prime"]\n\ndef backprop(Y, A, Z):\n'
-                                 '    dz = (A - Y) * prime(Z)\n    return dz, np.dot(X.T, dz), np.sum(A - Y)\n'},
+        files={
+            "variants/relu.py": "def forward(n, x):\n    return x\n",
+            "variants/db.py": 'import numpy as np\nREADS = ["X", "prime"]\n\ndef backprop(Y, A, Z):\n'
+            "    dz = (A - Y) * prime(Z)\n    return dz, np.dot(X.T, dz), np.sum(A - Y)\n",
+        },
     )
     rb = load(root)
     assert rb.variants[0] == VariantSpec(
-        name="relu", kind="accepted", credit=1.0, functions=("forward",), file="variants/relu.py",
-        title="relu", hint="", source="def forward(n, x):\n    return x\n", defines=("forward",),
+        name="relu",
+        kind="accepted",
+        credit=1.0,
+        functions=("forward",),
+        file="variants/relu.py",
+        title="relu",
+        hint="",
+        source="def forward(n, x):\n    return x\n",
+        defines=("forward",),
     )
     assert (rb.variants[1].credit, rb.variants[1].title, rb.variants[1].hint) == (0.5, "db = sum(da)", "use dz")
     assert (rb.variants[1].functions, rb.variants[1].reads) == (("backprop",), ("X", "prime"))
     assert rb.variants[2].credit == 0.0  # a mistake earns nothing unless the rubric says so
-    assert rb.returns == {"backprop": {
-        "by_arity": {3: ["dz", "dw", "db"], 2: ["dw", "db"]}, "shapes": {"dw": "squeeze"}, "shape": None, "args": [],
-    }}
+    assert rb.returns == {
+        "backprop": {
+            "by_arity": {3: ["dz", "dw", "db"], 2: ["dw", "db"]},
+            "shapes": {"dw": "squeeze"},
+            "shape": None,
+            "args": [],
+        }
+    }
 
 
 # --- validation errors: each names the file and the problem -------------------------------
@@ -236,71 +263,221 @@ VARIANT = '\n[[variants]]\nname = "v"\nkind = "{kind}"\ncredit = {credit}\nfile 
 
 CASES = {
     "unknown key": ({"top": 'colour = "red"\n'}, "rubric.toml", ["unknown key", "colour", "known keys"]),
-    "missing version": ({"toml": 'schema = 1\nassignment = "tiny"\n' + TASKS}, "rubric.toml", ["missing required key 'version'"]),
+    "missing version": (
+        {"toml": 'schema = 1\nassignment = "tiny"\n' + TASKS},
+        "rubric.toml",
+        ["missing required key 'version'"],
+    ),
     "missing tasks": ({"toml": TOP}, "rubric.toml", ["missing required key 'tasks'"]),
     "wrong type": ({"top": "title = 5\n"}, "rubric.toml", ["title must be a str, got int"]),
     "wrong type float": ({"top": 'pass_mark = "high"\n'}, "rubric.toml", ["pass_mark must be a float, got str"]),
-    "schema 2": ({"toml": TOP.replace("schema = 1", "schema = 2") + TASKS}, "rubric.toml", ["schema 2 is not supported", "reads schema 1"]),
+    "schema 2": (
+        {"toml": TOP.replace("schema = 1", "schema = 2") + TASKS},
+        "rubric.toml",
+        ["schema 2 is not supported", "reads schema 1"],
+    ),
     "invalid toml": ({"toml": TOP + "[[tasks]\n"}, "rubric.toml", ["invalid TOML"]),
-    "task without points": ({"toml": TOP + '[[tasks]]\nname = "t1"\n'}, "rubric.toml", ["tasks[0] needs name and points"]),
+    "task without points": (
+        {"toml": TOP + '[[tasks]]\nname = "t1"\n'},
+        "rubric.toml",
+        ["tasks[0] needs name and points"],
+    ),
     "duplicate task": ({"tail": '\n[[tasks]]\nname = "t1"\npoints = 1\n'}, "rubric.toml", ["duplicate task names"]),
-    "unknown task": ({"files": {"tests/public/test_a.py": 'TASK = "t9"\ndef test_x(student):\n    pass\n'}},
-                     "test_a.py", ["TASK = 't9'", "t1, t2"]),
-    "no task": ({"files": {"tests/public/test_a.py": "def test_x(student):\n    pass\n"}}, "test_a.py", ["no task", "TASK = "]),
-    "removed @hidden": ({"files": {"tests/public/test_a.py": P_ + '@hidden\n@points(10)\ndef test_x(student):\n    pass\n'}},
-                        "test_a.py", ["@hidden (test_x) is gone", "tests/hidden/"]),
-    "removed @task": ({"files": {"tests/public/test_a.py": P_ + '@task("t1")\n@points(10)\ndef test_x(student):\n    pass\n'}},
-                      "test_a.py", ["@task('t1') is gone", "TASK = 't1'"]),
-    "no points": ({"files": {"tests/public/test_a.py": 'TASK = "t1"\ndef test_x(student):\n    pass\n'}},
-                  "test_a.py", ["test_x has no @points(n)"]),
-    "points do not add up": ({"files": {"tests/public/test_a.py": PUBLIC.replace("@points(6)", "@points(7)")}},
-                             "", ["task 't1' is worth 10 points in rubric.toml", "add up to 11", "test_a.test_plain 7", "test_a.test_param 4"]),
-    "task with no tests": ({"tail": '\n[[tasks]]\nname = "t3"\npoints = 1\n'}, "", ["task 't3' has no tests", "TASK = 't3'"]),
-    "unknown fixture": ({"files": {"tests/public/test_a.py": P_ + '@points(10)\ndef test_x(studnet):\n    pass\n'}},
-                        "test_a.py", ["unknown fixture(s) studnet", "reference, rng, student"]),
-    "import error": ({"files": {"tests/public/test_a.py": "import no_such_module_xyz\n"}}, "test_a.py", ["cannot be imported", "ModuleNotFoundError"]),
-    "no tests": ({"files": {"tests/public/test_a.py": 'TASK = "t1"\n', "tests/hidden/test_h.py": "\n"}}, "", ["no tests found"]),
-    "variant missing file": ({"tail": VARIANT.format(kind="mistake", credit=0.5, file="variants/nope.py")}, "rubric.toml", ["variants[0]", "nope.py not found"]),
-    "variant bad kind": ({"tail": VARIANT.format(kind="partial", credit=0.5, file="variants/v.py"), "files": {"variants/v.py": ""}},
-                         "rubric.toml", ["variants[0]", "kind must be 'accepted' or 'mistake'", "'partial'"]),
-    "variant credit high": ({"tail": VARIANT.format(kind="mistake", credit=1.5, file="variants/v.py"), "files": {"variants/v.py": ""}},
-                            "rubric.toml", ["variants[0]", "credit must be between 0 and 1"]),
-    "variant credit negative": ({"tail": VARIANT.format(kind="mistake", credit=-0.1, file="variants/v.py"), "files": {"variants/v.py": ""}},
-                                "rubric.toml", ["credit must be between 0 and 1"]),
-    "variant missing keys": ({"tail": '\n[[variants]]\nname = "v"\n'}, "rubric.toml", ["variants[0] is missing file, kind"]),
-    "variant functions key": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py") + 'functions = ["f", "X"]\n',
-                               "files": {"variants/v.py": V_OK}}, "rubric.toml", ["variants[0]", "'functions' is gone", "delete the line"]),
-    "variant reads a name defined nowhere": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
-                                              "files": {"variants/v.py": "def f(x):\n    return x * K + len(x)\n"}},
-                                             "variants/v.py", ["(variant v)", "read K, defined nowhere", 'READS = ["K"]']),
-    "variant declares what it does not read": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
-                                                "files": {"variants/v.py": 'READS = ["K", "X"]\ndef f(x):\n    return x * X\n'}},
-                                               "variants/v.py", ["READS lists K", "remove it"]),
-    "variant runs other code": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
-                                 "files": {"variants/v.py": "K = 2\n\ndef f(x):\n    return x\n"}},
-                                "variants/v.py", ["line 1", "only imports, READS = [...] and function definitions", "Assign"]),
-    "variant defines no function": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
-                                     "files": {"variants/v.py": '"""nothing"""\n'}}, "variants/v.py", ["defines no function"]),
-    "variant not python": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
-                            "files": {"variants/v.py": "def f(:\n"}}, "variants/v.py", ["not valid Python"]),
-    "duplicate variants": ({"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py") * 2, "files": {"variants/v.py": V_OK}},
-                           "rubric.toml", ["duplicate variant names"]),
-    "returns shapes rule": ({"tail": '\n[returns.f]\nshapes = { dw = "reshape" }\n'}, "rubric.toml", ["returns.f.shapes.dw", "exact, squeeze or broadcast"]),
+    "unknown task": (
+        {"files": {"tests/public/test_a.py": 'TASK = "t9"\ndef test_x(student):\n    pass\n'}},
+        "test_a.py",
+        ["TASK = 't9'", "t1, t2"],
+    ),
+    "no task": (
+        {"files": {"tests/public/test_a.py": "def test_x(student):\n    pass\n"}},
+        "test_a.py",
+        ["no task", "TASK = "],
+    ),
+    "removed @hidden": (
+        {"files": {"tests/public/test_a.py": P_ + "@hidden\n@points(10)\ndef test_x(student):\n    pass\n"}},
+        "test_a.py",
+        ["@hidden (test_x) is gone", "tests/hidden/"],
+    ),
+    "removed @task": (
+        {"files": {"tests/public/test_a.py": P_ + '@task("t1")\n@points(10)\ndef test_x(student):\n    pass\n'}},
+        "test_a.py",
+        ["@task('t1') is gone", "TASK = 't1'"],
+    ),
+    "no points": (
+        {"files": {"tests/public/test_a.py": 'TASK = "t1"\ndef test_x(student):\n    pass\n'}},
+        "test_a.py",
+        ["test_x has no @points(n)"],
+    ),
+    "points do not add up": (
+        {"files": {"tests/public/test_a.py": PUBLIC.replace("@points(6)", "@points(7)")}},
+        "",
+        ["task 't1' is worth 10 points in rubric.toml", "add up to 11", "test_a.test_plain 7", "test_a.test_param 4"],
+    ),
+    "task with no tests": (
+        {"tail": '\n[[tasks]]\nname = "t3"\npoints = 1\n'},
+        "",
+        ["task 't3' has no tests", "TASK = 't3'"],
+    ),
+    "unknown fixture": (
+        {"files": {"tests/public/test_a.py": P_ + "@points(10)\ndef test_x(studnet):\n    pass\n"}},
+        "test_a.py",
+        ["unknown fixture(s) studnet", "reference, rng, student"],
+    ),
+    "import error": (
+        {"files": {"tests/public/test_a.py": "import no_such_module_xyz\n"}},
+        "test_a.py",
+        ["cannot be imported", "ModuleNotFoundError"],
+    ),
+    "no tests": (
+        {"files": {"tests/public/test_a.py": 'TASK = "t1"\n', "tests/hidden/test_h.py": "\n"}},
+        "",
+        ["no tests found"],
+    ),
+    "variant missing file": (
+        {"tail": VARIANT.format(kind="mistake", credit=0.5, file="variants/nope.py")},
+        "rubric.toml",
+        ["variants[0]", "nope.py not found"],
+    ),
+    "variant bad kind": (
+        {"tail": VARIANT.format(kind="partial", credit=0.5, file="variants/v.py"), "files": {"variants/v.py": ""}},
+        "rubric.toml",
+        ["variants[0]", "kind must be 'accepted' or 'mistake'", "'partial'"],
+    ),
+    "variant credit high": (
+        {"tail": VARIANT.format(kind="mistake", credit=1.5, file="variants/v.py"), "files": {"variants/v.py": ""}},
+        "rubric.toml",
+        ["variants[0]", "credit must be between 0 and 1"],
+    ),
+    "variant credit negative": (
+        {"tail": VARIANT.format(kind="mistake", credit=-0.1, file="variants/v.py"), "files": {"variants/v.py": ""}},
+        "rubric.toml",
+        ["credit must be between 0 and 1"],
+    ),
+    "variant missing keys": (
+        {"tail": '\n[[variants]]\nname = "v"\n'},
+        "rubric.toml",
+        ["variants[0] is missing file, kind"],
+    ),
+    "variant functions key": (
+        {
+            "tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py") + 'functions = ["f", "X"]\n',
+            "files": {"variants/v.py": V_OK},
+        },
+        "rubric.toml",
+        ["variants[0]", "'functions' is gone", "delete the line"],
+    ),
+    "variant reads a name defined nowhere": (
+        {
+            "tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+            "files": {"variants/v.py": "def f(x):\n    return x * K + len(x)\n"},
+        },
+        "variants/v.py",
+        ["(variant v)", "read K, defined nowhere", 'READS = ["K"]'],
+    ),
+    "variant declares what it does not read": (
+        {
+            "tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+            "files": {"variants/v.py": 'READS = ["K", "X"]\ndef f(x):\n    return x * X\n'},
+        },
+        "variants/v.py",
+        ["READS lists K", "remove it"],
+    ),
+    "variant runs other code": (
+        {
+            "tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+            "files": {"variants/v.py": "K = 2\n\ndef f(x):\n    return x\n"},
+        },
+        "variants/v.py",
+        ["line 1", "only imports, READS = [...] and function definitions", "Assign"],
+    ),
+    "variant defines no function": (
+        {
+            "tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+            "files": {"variants/v.py": '"""nothing"""\n'},
+        },
+        "variants/v.py",
+        ["defines no function"],
+    ),
+    "variant not python": (
+        {
+            "tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py"),
+            "files": {"variants/v.py": "def f(:\n"},
+        },
+        "variants/v.py",
+        ["not valid Python"],
+    ),
+    "duplicate variants": (
+        {"tail": VARIANT.format(kind="mistake", credit=0, file="variants/v.py") * 2, "files": {"variants/v.py": V_OK}},
+        "rubric.toml",
+        ["duplicate variant names"],
+    ),
+    "returns shapes rule": (
+        {"tail": '\n[returns.f]\nshapes = { dw = "reshape" }\n'},
+        "rubric.toml",
+        ["returns.f.shapes.dw", "exact, squeeze or broadcast"],
+    ),
     "returns not a table": ({"top": "returns = { f = 1 }\n"}, "rubric.toml", ["returns.f must be a table"]),
-    "kernel file missing": ({"tail": '\n[kernel]\nfiles = ["nope.csv"]\n'}, "rubric.toml", ["kernel file 'nope.csv' not found"]),
-    "serve_urls unlisted": ({"tail": '\n[kernel]\nfiles = []\nserve_urls = { "https://x.org/iris.data" = "iris.data" }\n'},
-                            "rubric.toml", ["https://x.org/iris.data", "'iris.data'", "not in kernel.files"]),
-    "variant bad scope": ({"tail": VARIANT.format(kind="mistake", credit=0.5, file="variants/v.py") + 'scope = "part"\n',
-                           "files": {"variants/v.py": ""}}, "rubric.toml", ["variants[0]", "scope must be 'test'", "'task'"]),
-    "variant credit table out of range": ({"tail": VARIANT.format(kind="mistake", credit="{ default = 0.5, t1 = 2 }", file="variants/v.py"),
-                                           "files": {"variants/v.py": ""}}, "rubric.toml", ["credit.t1 must be between 0 and 1"]),
-    "returns args not names": ({"tail": '\n[returns.f]\nargs = ["Y", "1A"]\n'}, "rubric.toml", ["returns.f.args", "parameter names"]),
-    "returns unknown key": ({"tail": '\n[returns.f]\nargz = ["Y"]\n'}, "rubric.toml", ["returns.f has unknown key(s) argz"]),
-    "tolerance shape rule": ({"tail": '\n[tolerance]\nshape = "loose"\n'}, "rubric.toml", ["tolerance.shape must be exact, squeeze or broadcast"]),
-    "kernel packages not names": ({"tail": '\n[kernel]\npackages = "sklearn"\n'}, "rubric.toml", ["kernel.packages must list"]),
-    "kernel unknown key": ({"tail": '\n[kernel]\npackage = ["sklearn"]\n'}, "rubric.toml", ["kernel has unknown key(s) package"]),
-    "slip without error": ({"tail": '\n[[slips]]\nname = "s"\n'}, "rubric.toml", ["slips[0] needs at least name and error"]),
-    "slip bad regex": ({"tail": '\n[[slips]]\nname = "s"\nerror = "("\n'}, "rubric.toml", ["slips[0]: error is not a valid regular expression"]),
+    "kernel file missing": (
+        {"tail": '\n[kernel]\nfiles = ["nope.csv"]\n'},
+        "rubric.toml",
+        ["kernel file 'nope.csv' not found"],
+    ),
+    "serve_urls unlisted": (
+        {"tail": '\n[kernel]\nfiles = []\nserve_urls = { "https://x.org/iris.data" = "iris.data" }\n'},
+        "rubric.toml",
+        ["https://x.org/iris.data", "'iris.data'", "not in kernel.files"],
+    ),
+    "variant bad scope": (
+        {
+            "tail": VARIANT.format(kind="mistake", credit=0.5, file="variants/v.py") + 'scope = "part"\n',
+            "files": {"variants/v.py": ""},
+        },
+        "rubric.toml",
+        ["variants[0]", "scope must be 'test'", "'task'"],
+    ),
+    "variant credit table out of range": (
+        {
+            "tail": VARIANT.format(kind="mistake", credit="{ default = 0.5, t1 = 2 }", file="variants/v.py"),
+            "files": {"variants/v.py": ""},
+        },
+        "rubric.toml",
+        ["credit.t1 must be between 0 and 1"],
+    ),
+    "returns args not names": (
+        {"tail": '\n[returns.f]\nargs = ["Y", "1A"]\n'},
+        "rubric.toml",
+        ["returns.f.args", "parameter names"],
+    ),
+    "returns unknown key": (
+        {"tail": '\n[returns.f]\nargz = ["Y"]\n'},
+        "rubric.toml",
+        ["returns.f has unknown key(s) argz"],
+    ),
+    "tolerance shape rule": (
+        {"tail": '\n[tolerance]\nshape = "loose"\n'},
+        "rubric.toml",
+        ["tolerance.shape must be exact, squeeze or broadcast"],
+    ),
+    "kernel packages not names": (
+        {"tail": '\n[kernel]\npackages = "sklearn"\n'},
+        "rubric.toml",
+        ["kernel.packages must list"],
+    ),
+    "kernel unknown key": (
+        {"tail": '\n[kernel]\npackage = ["sklearn"]\n'},
+        "rubric.toml",
+        ["kernel has unknown key(s) package"],
+    ),
+    "slip without error": (
+        {"tail": '\n[[slips]]\nname = "s"\n'},
+        "rubric.toml",
+        ["slips[0] needs at least name and error"],
+    ),
+    "slip bad regex": (
+        {"tail": '\n[[slips]]\nname = "s"\nerror = "("\n'},
+        "rubric.toml",
+        ["slips[0]: error is not a valid regular expression"],
+    ),
     "limit unknown": ({"tail": "\n[limits]\ncall_timout = 3\n"}, "rubric.toml", ["unknown limit 'call_timout'"]),
     "limit not positive": ({"tail": "\n[limits]\ncall_timeout = 0\n"}, "rubric.toml", ["must be positive"]),
 }
@@ -324,18 +501,34 @@ def test_missing_rubric_toml(tmp_path: Path) -> None:
 
 # Wrong types inside tables: they escape as ValueError/TypeError or load silently wrong.
 TYPE_BUGS = {
-    "variant credit not a number": (VARIANT.format(kind="mistake", credit='"half"', file="variants/v.py"),
-                                    "BUG: float(credit) raises ValueError instead of RubricError"),
-    "variant functions a string": ('\n[[variants]]\nname = "v"\nkind = "mistake"\nfunctions = "forward"\nfile = "variants/v.py"\n',
-                                   "BUG: tuple('forward') splits the name into letters; the variant silently never applies"),
-    "by_arity key not an integer": ('\n[returns.f]\nby_arity = { "three" = ["a", "b", "c"] }\n',
-                                    "BUG: int(key) raises ValueError instead of RubricError"),
-    "by_arity names do not match arity": ('\n[returns.f]\nby_arity = { "2" = ["a", "b", "c"] }\n',
-                                          "BUG: a 2-value form listing 3 names loads; picking the 3rd part of a 2-value result then raises IndexError"),
-    "returns shape rule": ('\n[returns.W]\nshape = "squish"\n',
-                           "BUG: returns.NAME.shape is not validated (only shapes.PART), an unknown rule acts as 'exact'"),
-    "tolerance not a number": ('\n[tolerance]\nrtol = "tight"\n', "BUG: float(rtol) raises ValueError instead of RubricError"),
-    "task points not a number": ('\n[[tasks]]\nname = "t3"\npoints = "ten"\n', "BUG: float(points) raises ValueError instead of RubricError"),
+    "variant credit not a number": (
+        VARIANT.format(kind="mistake", credit='"half"', file="variants/v.py"),
+        "BUG: float(credit) raises ValueError instead of RubricError",
+    ),
+    "variant functions a string": (
+        '\n[[variants]]\nname = "v"\nkind = "mistake"\nfunctions = "forward"\nfile = "variants/v.py"\n',
+        "BUG: tuple('forward') splits the name into letters; the variant silently never applies",
+    ),
+    "by_arity key not an integer": (
+        '\n[returns.f]\nby_arity = { "three" = ["a", "b", "c"] }\n',
+        "BUG: int(key) raises ValueError instead of RubricError",
+    ),
+    "by_arity names do not match arity": (
+        '\n[returns.f]\nby_arity = { "2" = ["a", "b", "c"] }\n',
+        "BUG: a 2-value form listing 3 names loads; picking the 3rd part of a 2-value result then raises IndexError",
+    ),
+    "returns shape rule": (
+        '\n[returns.W]\nshape = "squish"\n',
+        "BUG: returns.NAME.shape is not validated (only shapes.PART), an unknown rule acts as 'exact'",
+    ),
+    "tolerance not a number": (
+        '\n[tolerance]\nrtol = "tight"\n',
+        "BUG: float(rtol) raises ValueError instead of RubricError",
+    ),
+    "task points not a number": (
+        '\n[[tasks]]\nname = "t3"\npoints = "ten"\n',
+        "BUG: float(points) raises ValueError instead of RubricError",
+    ),
 }
 
 
@@ -347,6 +540,7 @@ def test_wrong_types_inside_tables_are_rubric_errors(tmp_path: Path, case: str) 
 
 
 # --- digest -------------------------------------------------------------------------------
+
 
 def test_digest_is_stable_and_follows_the_files(tmp_path: Path) -> None:
     root = make_rubric(tmp_path / "r")
@@ -374,7 +568,24 @@ def test_digest_ignores_bytecode_caches(tmp_path: Path) -> None:
 # --- the real week-3 rubric ---------------------------------------------------------------
 
 # what students write (init_network is given: no test grades it)
-GRADED = ["AND", "NAND", "OR", "XOR", "step_function", "sigmoid", "ReLU", "forward", "sigmoid_prime", "backpropagation", "W", "b", "A", "Perceptron", "X", "y"]
+GRADED = [
+    "AND",
+    "NAND",
+    "OR",
+    "XOR",
+    "step_function",
+    "sigmoid",
+    "ReLU",
+    "forward",
+    "sigmoid_prime",
+    "backpropagation",
+    "W",
+    "b",
+    "A",
+    "Perceptron",
+    "X",
+    "y",
+]
 # the functions whose handout inputs vary: hidden tests try other values of the same form
 # (the gates' only inputs are their truth tables; the trained W, b, A and the Iris X, y are
 # the notebook's own globals, judged once)
@@ -424,21 +635,40 @@ def test_every_graded_name_has_a_public_and_a_hidden_test(visibility: str, name:
 
 # --- variants against the reference solution ----------------------------------------------
 
+
 def with_reference(tmp_path: Path, variant: str, cells: list[str]) -> Path:
     """rubrics/tiny with one variant file, and solutions/tiny/reference.ipynb with ``cells``."""
     import json
 
-    root = make_rubric(tmp_path / "rubrics" / "tiny", tail=VARIANT.format(kind="mistake", credit=0.5, file="variants/v.py"),
-                       files={"variants/v.py": variant})
+    root = make_rubric(
+        tmp_path / "rubrics" / "tiny",
+        tail=VARIANT.format(kind="mistake", credit=0.5, file="variants/v.py"),
+        files={"variants/v.py": variant},
+    )
     sol = tmp_path / "solutions" / "tiny" / "reference.ipynb"
     sol.parent.mkdir(parents=True)
-    sol.write_text(json.dumps({"cells": [{"cell_type": "code", "source": c} for c in cells], "nbformat": 4,
-                               "nbformat_minor": 5, "metadata": {}}), encoding="utf-8")
+    sol.write_text(
+        json.dumps(
+            {
+                "cells": [{"cell_type": "code", "source": c} for c in cells],
+                "nbformat": 4,
+                "nbformat_minor": 5,
+                "metadata": {},
+            }
+        ),
+        encoding="utf-8",
+    )
     return root
 
 
-REF = ["import numpy as np\nK = 2\n", "def f(x):\n    return K * x\n", "def h(x):\n    return [f(v) for v in x]\n",
-       "class C:\n    def go(self, x):\n        return h(x)\n", "def unrelated(x):\n    return np.sum(x)\n", "%matplotlib inline\n"]
+REF = [
+    "import numpy as np\nK = 2\n",
+    "def f(x):\n    return K * x\n",
+    "def h(x):\n    return [f(v) for v in x]\n",
+    "class C:\n    def go(self, x):\n        return h(x)\n",
+    "def unrelated(x):\n    return np.sum(x)\n",
+    "%matplotlib inline\n",
+]
 
 
 def test_a_variant_changes_its_functions_and_every_reference_function_calling_them(tmp_path: Path) -> None:
@@ -447,11 +677,19 @@ def test_a_variant_changes_its_functions_and_every_reference_function_calling_th
     assert (v.defines, v.reads, v.functions) == (("f",), ("K",), ("f", "C", "h"))
 
 
-@pytest.mark.parametrize("variant, needles", [
-    ('READS = ["K2"]\n\ndef f(x):\n    return K2 * x\n', ["variants/v.py (variant v)", "reads K2", "the reference solution does not define"]),
-    ("def g(x):\n    return x\n", ["variants/v.py (variant v)", "defines g", "check the spelling"]),
-])
-def test_a_variant_needing_a_name_the_reference_lacks_fails_loudly(tmp_path: Path, variant: str, needles: list[str]) -> None:
+@pytest.mark.parametrize(
+    "variant, needles",
+    [
+        (
+            'READS = ["K2"]\n\ndef f(x):\n    return K2 * x\n',
+            ["variants/v.py (variant v)", "reads K2", "the reference solution does not define"],
+        ),
+        ("def g(x):\n    return x\n", ["variants/v.py (variant v)", "defines g", "check the spelling"]),
+    ],
+)
+def test_a_variant_needing_a_name_the_reference_lacks_fails_loudly(
+    tmp_path: Path, variant: str, needles: list[str]
+) -> None:
     msg = load_error(with_reference(tmp_path, variant, REF))
     for needle in needles:
         assert needle in msg
@@ -459,6 +697,8 @@ def test_a_variant_needing_a_name_the_reference_lacks_fails_loudly(tmp_path: Pat
 
 def test_a_bundle_reads_the_changed_functions_from_variants_json(tmp_path: Path) -> None:
     root = make_rubric(tmp_path / "r", tail=VARIANT.format(kind="mistake", credit=0.5, file="variants/v.py"))
-    assert "variants.json does not list variant v" in load_error(root, public_only=True) or "not found" in load_error(root, public_only=True)
+    assert "variants.json does not list variant v" in load_error(root, public_only=True) or "not found" in load_error(
+        root, public_only=True
+    )
     (root / "variants.json").write_text('{"v": ["f", "h"]}\n', encoding="utf-8")
     assert load(root, public_only=True).variants[0].functions == ("f", "h")

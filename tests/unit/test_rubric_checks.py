@@ -56,7 +56,8 @@ def test_a_variant_that_raises_is_named_with_its_file(copy: Path) -> None:
 
 
 def test_a_variant_that_fails_to_build_is_named(copy: Path) -> None:
-    edit(copy / "rubrics" / A / "variants" / "db_from_da.py", "import numpy as np\n", "import numpy as np\nimport no_such_module_xyz\n")
+    edit(copy / "rubrics" / A / "variants" / "db_from_da.py", "import numpy as np\n",
+         "import numpy as np\nimport no_such_module_xyz\n")
     msg = problem(copy)
     assert "variants/db_from_da.py (variant db_from_da)" in msg and "no_such_module_xyz" in msg
     assert "fix the variant file" in msg
@@ -72,14 +73,17 @@ def test_a_variant_reading_a_name_the_reference_lacks_fails_at_load(copy: Path) 
 
 
 def test_a_variant_reading_an_undeclared_global_fails_at_load(copy: Path) -> None:
-    edit(copy / "rubrics" / A / "variants" / "da_sign_flipped.py", 'READS = ["sigmoid_prime", "X"]', 'READS = ["sigmoid_prime"]')
-    with pytest.raises(RubricError, match=r"da_sign_flipped.py \(variant da_sign_flipped\): its functions read X, defined "
-                                          r"nowhere in this file: declare .* READS = \[\"X\", \"sigmoid_prime\"\]"):
+    edit(copy / "rubrics" / A / "variants" / "da_sign_flipped.py", 'READS = ["sigmoid_prime", "X"]',
+         'READS = ["sigmoid_prime"]')
+    with pytest.raises(RubricError, match=r"da_sign_flipped.py \(variant da_sign_flipped\): its functions read X, "
+                                          r"defined nowhere in this file: declare .* "
+                                          r"READS = \[\"X\", \"sigmoid_prime\"\]"):
         rubric.load(copy / "rubrics" / A)
 
 
 def test_a_test_raising_its_own_error_on_the_reference_is_named(copy: Path) -> None:
-    edit(copy / "rubrics" / A / "tests" / "hidden" / "test_forward.py", '    expect(student, reference, "forward", net, x)\n',
+    edit(copy / "rubrics" / A / "tests" / "hidden" / "test_forward.py",
+         '    expect(student, reference, "forward", net, x)\n',
          '    expect(student, reference, "forward", net, x)\n    net["W3"] += 1\n')
     msg = problem(copy)
     assert "hidden/test_random_network[1] (tests/hidden/test_forward.py): error" in msg
@@ -89,10 +93,12 @@ def test_a_test_raising_its_own_error_on_the_reference_is_named(copy: Path) -> N
 def test_points_that_do_not_add_up_and_a_task_without_tests_fail_at_load(copy: Path) -> None:
     forward = copy / "rubrics" / A / "tests" / "public" / "test_forward.py"
     edit(forward, "@points(4)\n", "@points(5)\n")
-    with pytest.raises(RubricError, match="task 'forward' is worth 16 points in rubric.toml, but its tests' @points add up to 17"):
+    with pytest.raises(RubricError, match="task 'forward' is worth 16 points in rubric.toml, "
+                                          "but its tests' @points add up to 17"):
         rubric.load(copy / "rubrics" / A)
     edit(forward, "@points(5)\n", "@points(4)\n")
-    edit(copy / "rubrics" / A / "rubric.toml", '[[tasks]]\nname = "gates"', '[[tasks]]\nname = "extra"\npoints = 0\n\n[[tasks]]\nname = "gates"')
+    edit(copy / "rubrics" / A / "rubric.toml", '[[tasks]]\nname = "gates"',
+         '[[tasks]]\nname = "extra"\npoints = 0\n\n[[tasks]]\nname = "gates"')
     with pytest.raises(RubricError, match="task 'extra' has no tests"):
         rubric.load(copy / "rubrics" / A)
 

@@ -213,7 +213,8 @@ def sigmoid(x: Any) -> Any:
     return 1 / (1 + np.exp(-np.asarray(x, dtype=float)))
 
 
-NET = {"W1": np.array([[0.1, -0.3], [0.2, 0.4]]), "B1": np.array([0.1, -0.2]), "W2": np.array([[0.5], [-0.6]]), "B2": np.array([0.3])}
+NET = {"W1": np.array([[0.1, -0.3], [0.2, 0.4]]), "B1": np.array([0.1, -0.2]),
+       "W2": np.array([[0.5], [-0.6]]), "B2": np.array([0.3])}
 X = np.array([1.0, 0.5])
 
 
@@ -247,10 +248,12 @@ def reference_set(variants: list[tuple[VariantSpec, dict[str, Any]]] | None = No
 
 
 FORWARD_VARIANTS = [
-    (variant("relu_hidden", "accepted", 1.0, ("forward",), hint="ReLU in the hidden layer is accepted."), {"forward": forward_relu}),
+    (variant("relu_hidden", "accepted", 1.0, ("forward",), hint="ReLU in the hidden layer is accepted."),
+     {"forward": forward_relu}),
     (variant("sigmoid_out", "accepted", 1.0, ("forward",)), {"forward": forward_sigmoid_out}),
     (variant("no_bias", "mistake", 0.5, ("forward",), hint="add B1 and B2"), {"forward": forward_no_bias}),
-    (variant("no_activation", "mistake", 0.0, ("forward",), hint="apply sigmoid in the hidden layer"), {"forward": forward_identity}),
+    (variant("no_activation", "mistake", 0.0, ("forward",), hint="apply sigmoid in the hidden layer"),
+     {"forward": forward_identity}),
     (variant("other_function", "mistake", 0.5, ("sigmoid",)), {"forward": forward_relu}),
 ]
 
@@ -266,7 +269,8 @@ def test_expect_accepted_variant_passes_with_a_diagnosis_and_a_note(ctx: testing
     ref = reference_set(FORWARD_VARIANTS, forward=forward)
     got = expect(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
     np.testing.assert_allclose(got, forward_relu(NET, X))
-    assert ctx.diagnoses == [{"name": "relu_hidden", "kind": "accepted", "hint": "ReLU in the hidden layer is accepted."}]
+    assert ctx.diagnoses == [{"name": "relu_hidden", "kind": "accepted",
+                              "hint": "ReLU in the hidden layer is accepted."}]
     assert ctx.notes == ["forward: recognised reading 'title of relu_hidden', accepted"]
 
 
@@ -315,7 +319,8 @@ def test_expect_only_consults_variants_of_the_called_function(ctx: testing._Cont
 
 def test_expect_accepted_readings_win_over_mistakes(ctx: testing._Context) -> None:
     same = {"forward": forward_relu}
-    ref = reference_set([(variant("m", "mistake", 0.5, ("forward",)), same), (variant("a", "accepted", 1.0, ("forward",)), same)],
+    ref = reference_set([(variant("m", "mistake", 0.5, ("forward",)), same),
+                         (variant("a", "accepted", 1.0, ("forward",)), same)],
                         forward=forward)
     expect(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
     assert [d["name"] for d in ctx.diagnoses] == ["a"]
@@ -401,7 +406,7 @@ def test_assignment_values_are_what_the_fakes_compute() -> None:
 def test_by_arity_unpacks_either_form(ctx: testing._Context, student_fn: Callable[..., Any], part: str) -> None:
     ref = reference_set(returns=RETURNS, backpropagation=bp3)
     got = expect(FakeNamespace(backpropagation=student_fn), ref, "backpropagation", Y, A, Z, part=part)
-    want = dict(zip(["dz", "dw", "db"], bp3(Y, A, Z)))[part]
+    want = dict(zip(["dz", "dw", "db"], bp3(Y, A, Z), strict=True))[part]
     np.testing.assert_allclose(np.ravel(got), np.ravel(want))
     assert ctx.notes == []
 

@@ -38,21 +38,28 @@ def _explain(student):
     """Name the handout's slips when the loop still has them."""
     loops = _training_loops(getattr(student, "sources", []))
     if not loops:
-        diagnose("training_loop_missing", "No loop calling backpropagation was found: the training cell did not run as a loop of 1,000 steps.")
+        diagnose("training_loop_missing", "No loop calling backpropagation was found: "
+                                          "the training cell did not run as a loop of 1,000 steps.")
         return
     loop = loops[-1]
     for n in ast.walk(loop):
-        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and getattr(n.value.func, "id", "") == "backpropagation":
+        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) \
+                and getattr(n.value.func, "id", "") == "backpropagation":
             diagnose("training_result_not_kept",
-                     "훈련 루프가 backpropagation(Y, A, Z)를 호출만 하고 결과를 받지 않습니다 (원본 과제의 코드 그대로). dw, db = backpropagation(Y, A, Z) 처럼 받아야 W와 b가 바뀝니다. / "
-                     "The loop calls backpropagation(Y, A, Z) without keeping its result (the handout's code as given): write dw, db = backpropagation(Y, A, Z).")
+                     "훈련 루프가 backpropagation(Y, A, Z)를 호출만 하고 결과를 받지 않습니다 "
+                     "(원본 과제의 코드 그대로). "
+                     "dw, db = backpropagation(Y, A, Z) 처럼 받아야 W와 b가 바뀝니다. / "
+                     "The loop calls backpropagation(Y, A, Z) without keeping its result "
+                     "(the handout's code as given): write dw, db = backpropagation(Y, A, Z).")
             return
     for n in ast.walk(loop):
         if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and getattr(n.target, "id", "") == "W" \
                 and getattr(n.value, "id", "") == "dw":
             diagnose("training_gradient_ascent",
-                     "W += dw 는 손실이 커지는 방향입니다 (원본 과제의 코드). dw가 ∂E/∂W 이면 W -= dw, b -= db 로 내려가야 합니다. / "
-                     "W += dw climbs the loss (the handout's code as given): with dw = ∂E/∂W, descend with W -= dw and b -= db.")
+                     "W += dw 는 손실이 커지는 방향입니다 (원본 과제의 코드). "
+                     "dw가 ∂E/∂W 이면 W -= dw, b -= db 로 내려가야 합니다. / "
+                     "W += dw climbs the loss (the handout's code as given): "
+                     "with dw = ∂E/∂W, descend with W -= dw and b -= db.")
             return
 
 
@@ -60,7 +67,8 @@ def _values(student, name, n):
     value = np.asarray(student.get(name), dtype=float).reshape(-1)
     if value.size != n:
         fail(f"after training, {name} has {value.size} values (shape {np.shape(student.get(name))}); "
-             f"expected {n}" + (" (a (4, 4) A comes from W kept a Python list: A - Y broadcasts)" if value.size == 16 else ""))
+             f"expected {n}"
+             + (" (a (4, 4) A comes from W kept a Python list: A - Y broadcasts)" if value.size == 16 else ""))
     if not np.all(np.isfinite(value)):
         fail(f"after training, {name} holds nan or inf: {np.round(value, 3).tolist()}")
     return value

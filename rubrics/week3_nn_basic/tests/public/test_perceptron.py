@@ -44,8 +44,12 @@ def test_fit_on_your_own_data(student):
     labels = set(np.unique(y).tolist()) if y.dtype.kind in "biuf" else set()
     if labels != {-1, 1}:
         if labels == {0, 1}:
-            diagnose("perceptron_labels_0_1", "퍼셉트론의 레이블은 -1과 1입니다 (predict가 np.where(..., 1, -1)). 0/1 레이블이면 (target - predict)가 틀어집니다. / The perceptron's classes are -1 and +1; 0/1 labels break the update (target - prediction).")
-        fail(f"y holds {sorted(labels) if labels else y.dtype}: the perceptron's labels are -1 (setosa) and 1 (versicolor)")
+            diagnose("perceptron_labels_0_1",
+                     "퍼셉트론의 레이블은 -1과 1입니다 (predict가 np.where(..., 1, -1)). "
+                     "0/1 레이블이면 (target - predict)가 틀어집니다. / "
+                     "The perceptron's classes are -1 and +1; 0/1 labels break the update (target - prediction).")
+        fail(f"y holds {sorted(labels) if labels else y.dtype}: "
+             "the perceptron's labels are -1 (setosa) and 1 (versicolor)")
     p = student.new("Perceptron", 0.1, 10)
     p.call("fit", X, y)
     weight, errors = _fit(X.astype(float), y, 0.1, 10)
@@ -59,7 +63,7 @@ def _fit(X, y, rate, niter):
     errors = []
     for _ in range(niter):
         err = 0
-        for xi, target in zip(X, y):
+        for xi, target in zip(X, y, strict=True):  # len(X) == len(y): checked by the test
             delta = rate * (target - (1 if xi @ w[1:] + w[0] >= 0.0 else -1))
             w[1:] += delta * xi
             w[0] += delta
