@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -303,7 +304,7 @@ class RecordedNamespace(Namespace):
 
 
 @contextlib.contextmanager
-def _chdir(path: str):  # type: ignore[no-untyped-def]
+def _chdir(path: str) -> Iterator[None]:
     old = os.getcwd()
     os.chdir(path)
     try:
@@ -313,7 +314,7 @@ def _chdir(path: str):  # type: ignore[no-untyped-def]
 
 
 @contextlib.contextmanager
-def _quiet():  # type: ignore[no-untyped-def]
+def _quiet() -> Iterator[None]:
     import io
     import warnings
 

@@ -76,8 +76,8 @@ def _outcome(item: TestItem, status: str, fraction: float, message: str,
 
 
 def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> dict[str, Any]:
-    ctx = checking._Context(rtol=rubric.rtol, atol=rubric.atol, shape=rubric.shape, task=item.task)  # noqa: SLF001 - same package
-    token = checking._ctx.set(ctx)  # noqa: SLF001
+    ctx = checking._Context(rtol=rubric.rtol, atol=rubric.atol, shape=rubric.shape, task=item.task)
+    token = checking._ctx.set(ctx)
     if item.timeout is not None:
         student.deadline = time.monotonic() + item.timeout
     kwargs = dict(item.params)
@@ -97,7 +97,7 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
                             "(@timeout in the rubric)", ctx.diagnoses, ctx.notes)
         return out
     finally:
-        checking._ctx.reset(token)  # noqa: SLF001
+        checking._ctx.reset(token)
         if item.timeout is not None:
             student.deadline = None
 

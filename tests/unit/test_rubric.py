@@ -91,7 +91,7 @@ def make_rubric(
 
 def load_error(root: Path, **kw: object) -> str:
     with pytest.raises(RubricError) as info:
-        load(root, **kw)  # type: ignore[arg-type]
+        load(root, **kw)  # type: ignore[arg-type]  # the cases pass keyword arguments as a plain dict
     return str(info.value)
 
 
@@ -486,7 +486,7 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_validation_errors_name_the_file_and_the_problem(tmp_path: Path, case: str) -> None:
     kw, file_name, needles = CASES[case]
-    root = make_rubric(tmp_path / "r", **kw)  # type: ignore[arg-type]
+    root = make_rubric(tmp_path / "r", **kw)  # type: ignore[arg-type]  # the cases pass keyword arguments as a plain dict
     msg = load_error(root)
     assert str(root) in msg
     assert file_name in msg

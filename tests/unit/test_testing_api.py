@@ -357,7 +357,7 @@ def test_expect_with_globals_reaches_both_sides(ctx: testing._Context) -> None:
     student, ref = FakeNamespace(f=needs_x), reference_set(f=needs_x)
     got = expect(student, ref, "f", 2.0, with_globals={"X": np.array([1.0, 2.0])})
     np.testing.assert_allclose(got, [2.0, 4.0])
-    assert "globals" in student.requests[0] and "globals" in ref.main.requests[0]  # type: ignore[attr-defined]
+    assert "globals" in student.requests[0] and "globals" in ref.main.requests[0]  # type: ignore[attr-defined]  # main is a FakeNamespace here
 
 
 def test_expect_missing_student_function_raises_missing_name(ctx: testing._Context) -> None:
