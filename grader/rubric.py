@@ -5,9 +5,12 @@ Layout of ``rubrics/<assignment>/`` (the TA's, with hidden tests)::
     rubric.toml            schema, version, tasks and points, tolerances, limits, kernel files
     tests/public/test_*.py  shipped to students with their expected values
     tests/hidden/test_*.py  never leave this folder
+    variants/*.py           accepted readings and known mistakes (``grader.variants``)
 
-``assignments/<assignment>/`` (what students get, written by ``grader generate``) has the same
-``rubric.toml``, ``tests/public/`` and ``expected.json`` instead of a reference solution.
+A test's task is its module's ``TASK``, its visibility its folder, its points its ``@points``;
+a task's tests add up to its points. ``assignments/<assignment>/`` (what students get, written
+by ``grader generate``) has the same ``rubric.toml``, ``tests/public/``, ``variants.json`` and
+``expected.json`` instead of a reference solution. For course authors: ``rubrics/README.md``.
 """
 
 from __future__ import annotations
