@@ -27,26 +27,20 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import sqlite3
 import statistics
-import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from grader.errors import GradebookError
-from grader.gradebook_schema import SCHEMA_VERSION, check_journal_mode, ensure_schema, is_busy, set_journal_mode
+from grader.gradebook_schema import SCHEMA_VERSION, GradebookFile
 from grader.result import STATUSES, Result
 
 __all__ = ["SCHEMA_VERSION", "STATUSES", "Gradebook", "GradebookError"]
 
 _PAGE = 200  # rows fetched per query while streaming results()
-
-_T = TypeVar("_T")
-
 
 class Gradebook:
     """A grader gradebook in one SQLite file.
@@ -63,42 +57,9 @@ class Gradebook:
         timeout: float = 30.0,
         journal_mode: str = "wal",
     ) -> None:
-        self.path = Path(path)
-        self.timeout = float(timeout)
-        self._pid = os.getpid()
-        self._conn: sqlite3.Connection | None = None
-        mode = check_journal_mode(journal_mode)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise GradebookError(
-                f"cannot create the folder for {self.path}: {exc.strerror}; "
-                "choose another --out folder"
-            ) from exc
-        try:
-            # isolation_level=None: no implicit transactions; every write below opens its own
-            # BEGIN IMMEDIATE so that the write lock is taken up front (no upgrade deadlocks).
-            self._conn = sqlite3.connect(
-                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
-            )
-            self._conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            self._retry(lambda: set_journal_mode(self._db, mode))
-            self._conn.execute("PRAGMA synchronous = FULL")
-            self._retry(lambda: ensure_schema(self._db, self.path))
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            if "unable to open" in str(exc) or "readonly" in str(exc):
-                raise GradebookError(
-                    f"cannot open {self.path} for writing ({exc}); check that the folder is "
-                    "writable, or choose another --out folder"
-                ) from exc
-            raise GradebookError(
-                f"{self.path} is not a grader gradebook ({exc}); "
-                "choose another --out folder or delete it"
-            ) from exc
-        except BaseException:
-            self.close()
-            raise
+        self._file = GradebookFile(path, timeout=timeout, journal_mode=journal_mode)
+        self.path = self._file.path
+        self.timeout = self._file.timeout
 
     @classmethod
     def open(
@@ -110,9 +71,7 @@ class Gradebook:
     # -- lifecycle -----------------------------------------------------------------------
 
     def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            conn.close()
+        self._file.close()
 
     def __enter__(self) -> Gradebook:
         return self
@@ -123,58 +82,7 @@ class Gradebook:
     def __repr__(self) -> str:
         return f"Gradebook({str(self.path)!r})"
 
-    @property
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise GradebookError(f"the gradebook {self.path} is closed; open it again")
-        if os.getpid() != self._pid:
-            raise GradebookError(
-                f"the gradebook {self.path} was opened in process {self._pid} and used in "
-                f"process {os.getpid()}; open one Gradebook per process"
-            )
-        return self._conn
-
     # -- write path ----------------------------------------------------------------------
-
-    def _retry(self, fn: Callable[[], _T]) -> _T:
-        """Run *fn*, retrying while another writer holds the lock, up to 2 x timeout."""
-        deadline = time.monotonic() + 2 * self.timeout
-        delay = 0.01
-        while True:
-            try:
-                return fn()
-            except sqlite3.OperationalError as exc:
-                if not is_busy(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise GradebookError(
-                        f"{self.path} stayed locked for {2 * self.timeout:.0f} s ({exc}); "
-                        "another grader is writing to it. Wait for it to finish, or use "
-                        "another --out folder"
-                    ) from exc
-                time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter between retries, not a secret
-                delay = min(delay * 2, 1.0)
-
-    def _write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
-        db = self._db
-
-        def attempt() -> None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                fn(db)
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-
-        try:
-            self._retry(attempt)
-        except sqlite3.DatabaseError as exc:
-            raise GradebookError(
-                f"could not write to {self.path} ({exc}); check free disk space and "
-                "permissions, or use another --out folder"
-            ) from exc
 
     def record(self, result: Result, *, graded_at: datetime | None = None) -> None:
         """Store *result* (replacing an earlier one for the same submission), committed now.
@@ -206,7 +114,7 @@ class Gradebook:
             db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
             db.executemany("INSERT INTO tests VALUES (?,?,?,?,?,?,?,?,?)", test_rows)
 
-        self._write(write)
+        self._file.write(write)
 
     def forget(self, submission: str, *, assignment: str | None = None) -> int:
         """Delete the stored result(s) for *submission* so the next run regrades it."""
@@ -218,19 +126,10 @@ class Gradebook:
             db.execute(f"DELETE FROM tests {where}", args)
             count = db.execute(f"DELETE FROM results {where}", args).rowcount
 
-        self._write(write)
+        self._file.write(write)
         return count
 
     # -- read path -----------------------------------------------------------------------
-
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self._retry(lambda: self._db.execute(sql, args).fetchall())
-        except sqlite3.DatabaseError as exc:
-            raise GradebookError(
-                f"could not read {self.path} ({exc}); if the file is damaged, "
-                "move it aside and regrade into a new --out folder"
-            ) from exc
 
     def is_done(
         self, submission: str, sha256: str, rubric_version: str, *, assignment: str | None = None
@@ -240,7 +139,7 @@ class Gradebook:
         Pass *assignment* when one gradebook holds several assignments.
         """
         where, args = _where(submission=submission, assignment=assignment)
-        rows = self._read(
+        rows = self._file.read(
             f"SELECT 1 FROM results {where} AND sha256 = ? AND rubric_version = ? LIMIT 1",
             (*args, sha256, rubric_version),
         )
@@ -249,7 +148,7 @@ class Gradebook:
     def get(self, submission: str, *, assignment: str | None = None) -> Result | None:
         """The stored result for *submission*, or None."""
         where, args = _where(submission=submission, assignment=assignment)
-        rows = self._read(
+        rows = self._file.read(
             f"SELECT result_json FROM results {where} ORDER BY assignment LIMIT 1", args
         )
         return Result.from_json(rows[0][0]) if rows else None
@@ -279,7 +178,7 @@ class Gradebook:
                     f"WHERE (submission, assignment) > (?, ?) {filt}"
                 )
                 args = (*last, *fargs)
-            rows = self._read(f"{sql} ORDER BY submission, assignment LIMIT {_PAGE}", args)
+            rows = self._file.read(f"{sql} ORDER BY submission, assignment LIMIT {_PAGE}", args)
             for _, _, text in rows:
                 yield text
             if len(rows) < _PAGE:
@@ -287,7 +186,7 @@ class Gradebook:
             last = (rows[-1][0], rows[-1][1])
 
     def __len__(self) -> int:
-        return int(self._read("SELECT COUNT(*) FROM results")[0][0])
+        return int(self._file.read("SELECT COUNT(*) FROM results")[0][0])
 
     def summary(self, *, assignment: str | None = None) -> dict[str, Any]:
         """Counts by status, number of submissions and students, passes, mean/median score.
@@ -296,11 +195,11 @@ class Gradebook:
         """
         where, args = _where(assignment=assignment)
         by_status = {status: 0 for status in STATUSES}
-        for status, count in self._read(
+        for status, count in self._file.read(
             f"SELECT status, COUNT(*) FROM results {where} GROUP BY status ORDER BY status", args
         ):
             by_status[status] = count
-        rows = self._read(f"SELECT score, max_score, passed, student FROM results {where}", args)
+        rows = self._file.read(f"SELECT score, max_score, passed, student FROM results {where}", args)
         scores = [r[0] for r in rows if r[0] is not None]
         percents = [100.0 * r[0] / r[1] for r in rows if r[0] is not None and r[1]]
         return {
@@ -316,7 +215,7 @@ class Gradebook:
     def test_stats(self, *, assignment: str | None = None) -> list[dict[str, Any]]:
         """Per test: how many submissions passed/failed/errored/timed out, and the mean score."""
         where, args = _where(assignment=assignment)
-        rows = self._read(
+        rows = self._file.read(
             "SELECT name, MIN(task), MIN(visibility), COUNT(*),"
             " SUM(status = 'passed'), SUM(status = 'failed'), SUM(status = 'error'),"
             " SUM(status = 'timeout'), AVG(score), MAX(max_score), MIN(position)"
@@ -340,7 +239,7 @@ class Gradebook:
         """
         where, args = _where(assignment=assignment)
         groups: dict[tuple[str, str], list[str]] = {}
-        for assign, student, submission in self._read(
+        for assign, student, submission in self._file.read(
             f"SELECT assignment, student, submission FROM results {where} "
             "ORDER BY student, submission",
             args,
@@ -354,7 +253,7 @@ class Gradebook:
 
     def integrity_check(self) -> list[str]:
         """SQLite's own consistency check: an empty list means the file is sound."""
-        rows = self._read("PRAGMA integrity_check")
+        rows = self._file.read("PRAGMA integrity_check")
         return [] if rows == [("ok",)] else [str(r[0]) for r in rows]
 
 

@@ -1,4 +1,5 @@
-"""The gradebook file's layout: its tables, its version, and how a file is created or recognised.
+"""The gradebook file: its tables, its version, how a file is created or recognised, and the
+one connection a process holds to it (:class:`GradebookFile`).
 
 ``PRAGMA application_id`` marks a grader gradebook, ``PRAGMA user_version`` its schema version.
 A new file gets the tables; a file of this version is used as is; anything else is refused with
@@ -7,10 +8,17 @@ what to do (a newer grader's file, another program's database, not a database at
 
 from __future__ import annotations
 
+import os
+import random
 import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from grader.errors import GradebookError
+
+_T = TypeVar("_T")
 
 SCHEMA_VERSION = 1
 """Stored in ``PRAGMA user_version``; bump it (and add a migration) when the tables change."""
@@ -112,3 +120,118 @@ def is_busy(exc: sqlite3.OperationalError) -> bool:
     """Another connection holds the lock ("database is locked", "busy")."""
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+class GradebookFile:
+    """The one connection a process holds to a gradebook file: opened (the file created or
+    recognised), used by this process only, locked statements retried, each write one
+    ``BEGIN IMMEDIATE`` transaction. :class:`grader.gradebook.Gradebook` asks it the questions."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        journal_mode: str = "wal",
+    ) -> None:
+        self.path = Path(path)
+        self.timeout = float(timeout)
+        self._pid = os.getpid()
+        self._conn: sqlite3.Connection | None = None
+        mode = check_journal_mode(journal_mode)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GradebookError(
+                f"cannot create the folder for {self.path}: {exc.strerror}; "
+                "choose another --out folder"
+            ) from exc
+        try:
+            # isolation_level=None: no implicit transactions; every write below opens its own
+            # BEGIN IMMEDIATE so that the write lock is taken up front (no upgrade deadlocks).
+            self._conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            self.retry(lambda: set_journal_mode(self._db, mode))
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self.retry(lambda: ensure_schema(self._db, self.path))
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if "unable to open" in str(exc) or "readonly" in str(exc):
+                raise GradebookError(
+                    f"cannot open {self.path} for writing ({exc}); check that the folder is "
+                    "writable, or choose another --out folder"
+                ) from exc
+            raise GradebookError(
+                f"{self.path} is not a grader gradebook ({exc}); "
+                "choose another --out folder or delete it"
+            ) from exc
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise GradebookError(f"the gradebook {self.path} is closed; open it again")
+        if os.getpid() != self._pid:
+            raise GradebookError(
+                f"the gradebook {self.path} was opened in process {self._pid} and used in "
+                f"process {os.getpid()}; open one Gradebook per process"
+            )
+        return self._conn
+
+    def retry(self, fn: Callable[[], _T]) -> _T:
+        """Run *fn*, retrying while another writer holds the lock, up to 2 x timeout."""
+        deadline = time.monotonic() + 2 * self.timeout
+        delay = 0.01
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise GradebookError(
+                        f"{self.path} stayed locked for {2 * self.timeout:.0f} s ({exc}); "
+                        "another grader is writing to it. Wait for it to finish, or use "
+                        "another --out folder"
+                    ) from exc
+                time.sleep(delay * (0.5 + random.random()))  # noqa: S311 - jitter between retries, not a secret
+                delay = min(delay * 2, 1.0)
+
+    def write(self, fn: Callable[[sqlite3.Connection], None]) -> None:
+        db = self._db
+
+        def attempt() -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                fn(db)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+        try:
+            self.retry(attempt)
+        except sqlite3.DatabaseError as exc:
+            raise GradebookError(
+                f"could not write to {self.path} ({exc}); check free disk space and "
+                "permissions, or use another --out folder"
+            ) from exc
+
+    def read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.retry(lambda: self._db.execute(sql, args).fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise GradebookError(
+                f"could not read {self.path} ({exc}); if the file is damaged, "
+                "move it aside and regrade into a new --out folder"
+            ) from exc

@@ -315,10 +315,10 @@ def test_locked_write_waits_then_succeeds(book_path: Path) -> None:
 
 def test_use_after_fork_or_close_is_refused(book_path: Path) -> None:
     book = Gradebook(book_path)
-    book._pid = -1  # as if this object had been inherited through fork()
+    book._file._pid = -1  # as if this object had been inherited through fork()
     with pytest.raises(GradebookError, match="one Gradebook per process"):
         book.is_done("a", "b", "1")
-    book._pid = os.getpid()
+    book._file._pid = os.getpid()
     book.close()
     with pytest.raises(GradebookError, match="closed"):
         len(book)
