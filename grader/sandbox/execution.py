@@ -177,6 +177,8 @@ def _run_cell(client: CappedClient, cell: Any, index: int, kernel: Kernel, recov
         client.execute_cell(cell, index)
     except CellTimeoutError:
         report.cells.append(CellReport(index, "timeout", f"cell ran longer than {client.timeout} s and was stopped"))
+        if kernel.nb_output_lost():  # the kernel lives: its connection closed on an output too big
+            client.cut(cell.outputs)
         recovery.recover(f"cell {index} timed out")
         return False
     except DeadKernelError:

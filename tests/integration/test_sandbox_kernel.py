@@ -107,3 +107,15 @@ def test_output_too_big_to_arrive_is_noted_and_later_cells_keep_theirs():
     assert [c.status for c in report.cells] == ["ok", "ok"] and report.output_truncated
     assert [o["text"] for o in nb.cells[0].outputs] == ["[grader: output beyond 512 KiB was not kept]\n"]
     assert [o["text"] for o in nb.cells[1].outputs] == ["after\n"]
+
+
+def test_output_too_big_to_arrive_is_noted_in_a_cell_that_then_times_out():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import sys, time\nprint('x' * 20_000_000)\nsys.stdout.flush()\ntime.sleep(60)"),
+        nbformat.v4.new_code_cell("print('after')"),
+    ])
+    with KernelSession(limits=Limits(cell_timeout=4)) as s:
+        report = s.run_notebook(nb)
+    assert [c.status for c in report.cells] == ["timeout", "ok"]
+    assert [o["text"] for o in nb.cells[0].outputs] == ["[grader: output beyond 512 KiB was not kept]\n"]
+    assert [o["text"] for o in nb.cells[1].outputs] == ["after\n"]
