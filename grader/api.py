@@ -38,9 +38,6 @@ from grader.scoring import scored_parts
 if TYPE_CHECKING:  # the kernel machinery loads when a kernel is wanted, not with this module
     from grader.sandbox.pool import SparePool
 
-if TYPE_CHECKING:
-    from grader.sandbox.pool import SparePool
-
 
 class ReferenceCache:
     """The reference solution, run once per rubric (its folder and content digest) by its owner.

@@ -117,30 +117,9 @@ class SparePool:
             self._housekeeper = None
 
 
-def start_session(spare: SparePool | bool | None, *, limits: Limits, sandbox: str = "auto",
+def start_session(spare: SparePool | None, *, limits: Limits, sandbox: str = "auto",
                   files: dict[str, bytes] | None = None, setup_code: str = "") -> KernelSession:
-    """A started session: taken from ``spare`` (a SparePool), else started cold.
-
-    Compatibility: ``spare=True`` takes the process's default pool (``close_default_pool``
-    closes it), until batch workers own their pool and pass it."""
-    if spare is True:
-        spare = _default_pool()
-    if isinstance(spare, SparePool):
+    """A started session: taken from ``spare`` when given, else started cold."""
+    if spare is not None:
         return spare.take(limits=limits, sandbox=sandbox, files=files, setup_code=setup_code)
     return KernelSession(limits=limits, sandbox=sandbox, files=files, setup_code=setup_code)
-
-
-_default: SparePool | None = None
-
-
-def _default_pool() -> SparePool:
-    global _default
-    if _default is None:
-        _default = SparePool()
-    return _default
-
-
-def close_default_pool() -> None:
-    """Compatibility: close the pool ``spare=True`` uses (a worker's end)."""
-    if _default is not None:
-        _default.close()
