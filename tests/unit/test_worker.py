@@ -108,4 +108,5 @@ def test_code_fingerprint_changes_with_the_code(tmp_path: Path) -> None:
     (tmp_path / "pkg" / "sub" / "b.py").write_text("y = 2\n")
     (tmp_path / "pkg" / "sub" / "b.py").rename(tmp_path / "pkg" / "b.py")  # same bytes, moved
     assert executors.fingerprint_of(tmp_path / "pkg") != first
-    assert executors.code_fingerprint() == executors.fingerprint_of(Path(executors.__file__).parent)
+    # the grader's own (uncached here: the cache is this process's first look at its code)
+    assert executors.code_fingerprint.__wrapped__() == executors.fingerprint_of(Path(executors.__file__).parent)
