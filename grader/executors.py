@@ -174,6 +174,14 @@ def _dask_worker(bundle: bytes, digest: str, rubric_name: str, config: WorkerCon
     if here is not None and here.config.key(where=False) == wanted.key(where=False):
         return here
     root = unpack_rubric(bundle, digest)
+    with contextlib.suppress(Exception):  # not on a Dask worker (a test calls this directly)
+        from distributed import get_worker
+
+        from grader import cleanup
+
+        # SIGTERM runs this process's clean-ups (kernels, tmpfs, folders); the handler can only be
+        # installed from the main thread, where the worker's event loop runs
+        get_worker().loop.add_callback(cleanup.on_terminate)
     return worker.start(replace(wanted, rubric_path=str(root / "rubric" / rubric_name)))
 
 
