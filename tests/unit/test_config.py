@@ -59,7 +59,7 @@ def test_help_lists_every_field_with_default_and_text() -> None:
     text = Limits.help()
     lines = text.splitlines()
     assert len(lines) == len(fields(Limits))
-    for f, line in zip(fields(Limits), lines):
+    for f, line in zip(fields(Limits), lines, strict=True):
         assert line.split()[0] == f.name
         assert str(f.default) in line
         assert f.metadata["help"] in line

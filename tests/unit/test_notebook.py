@@ -98,7 +98,8 @@ def test_deeply_nested_json(tmp_path: Path) -> None:
 
 
 def test_korean_file_name_and_bom(tmp_path: Path) -> None:
-    p = write(tmp_path, b"\xef\xbb\xbf" + json.dumps(v4([code("x = 1")])).encode(), name="3주차 과제_홍길동 (최종).ipynb")
+    p = write(tmp_path, b"\xef\xbb\xbf" + json.dumps(v4([code("x = 1")])).encode(),
+              name="3주차 과제_홍길동 (최종).ipynb")
     nb = nbio.load(p)
     assert nb.cells[0].source == "x = 1"
 
@@ -111,7 +112,8 @@ def test_nbformat_3_with_worksheets_is_upgraded(tmp_path: Path) -> None:
         "worksheets": [{"cells": [
             {"cell_type": "heading", "level": 2, "source": ["Perceptron"], "metadata": {}},
             {"cell_type": "code", "language": "python", "input": ["def AND(x1, x2):\n", "    return x1 & x2"],
-             "outputs": [{"output_type": "stream", "stream": "stdout", "text": ["1\n"]}], "prompt_number": 4, "metadata": {}},
+             "outputs": [{"output_type": "stream", "stream": "stdout", "text": ["1\n"]}],
+             "prompt_number": 4, "metadata": {}},
             {"cell_type": "markdown", "source": "some *text*", "metadata": {}},
         ], "metadata": {}}],
     }
