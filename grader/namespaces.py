@@ -197,9 +197,9 @@ class StudentNamespace(Namespace):
 
 
 def _interpret_local(reply: dict[str, Any], what: str) -> Any:
-    from grader.sandbox.session import _interpret
+    from grader.sandbox.codec import interpret
 
-    return _interpret(json.loads(json.dumps(reply, allow_nan=False)), what)
+    return interpret(json.loads(json.dumps(reply, allow_nan=False)), what)
 
 
 class ReferenceNamespace(Namespace):

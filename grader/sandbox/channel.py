@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from grader.errors import BadResult, ChannelError, KernelDied, MissingName, StudentError
+from grader.errors import BadResult, ChannelError, KernelDied
 from grader.sandbox import codec, kernel_side
 from grader.sandbox.kernel import Kernel
 from grader.sandbox.shell import Unresponsive
@@ -295,23 +295,3 @@ class Channel:
 
     def close(self) -> None:
         self.line.close()
-
-
-def interpret(reply: dict[str, Any], what: str) -> Any:
-    """A probe's reply -> the decoded value, or the StudentCodeProblem it reports."""
-    if reply.get("ok"):
-        try:
-            return codec.decode_value(reply.get("value"))
-        except ChannelError as exc:
-            raise BadResult(what, str(exc)) from None
-    if "missing" in reply:
-        missing = reply["missing"]
-        raise MissingName(str(missing)[:100] if isinstance(missing, str) else "?")
-    if "toobig" in reply:
-        raise BadResult(what, str(reply["toobig"])[:300])
-    err = reply.get("error")
-    if isinstance(err, dict):
-        tb = err.get("traceback")
-        tb = [str(x)[:500] for x in tb[-12:]] if isinstance(tb, list) else []
-        raise StudentError(what, str(err.get("type", "Exception"))[:100], str(err.get("message", ""))[:500], tb)
-    raise BadResult(what, "malformed reply")

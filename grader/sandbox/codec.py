@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.errors import ChannelError
+from grader.errors import BadResult, ChannelError, MissingName, StudentError
 from grader.sandbox import kernel_side
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -240,3 +240,23 @@ def decode_value(v: Any) -> Any:
 def roundtrip(value: Any) -> Any:
     """Encode and decode ``value``: gives reference results the same types as student ones."""
     return decode_value(json.loads(json.dumps(encode_args(value), allow_nan=False)))
+
+
+def interpret(reply: dict[str, Any], what: str) -> Any:
+    """A probe's reply -> the decoded value, or the StudentCodeProblem it reports."""
+    if reply.get("ok"):
+        try:
+            return decode_value(reply.get("value"))
+        except ChannelError as exc:
+            raise BadResult(what, str(exc)) from None
+    if "missing" in reply:
+        missing = reply["missing"]
+        raise MissingName(str(missing)[:100] if isinstance(missing, str) else "?")
+    if "toobig" in reply:
+        raise BadResult(what, str(reply["toobig"])[:300])
+    err = reply.get("error")
+    if isinstance(err, dict):
+        tb = err.get("traceback")
+        tb = [str(x)[:500] for x in tb[-12:]] if isinstance(tb, list) else []
+        raise StudentError(what, str(err.get("type", "Exception"))[:100], str(err.get("message", ""))[:500], tb)
+    raise BadResult(what, "malformed reply")

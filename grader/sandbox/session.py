@@ -24,14 +24,14 @@ import nbformat
 
 from grader.config import Limits
 from grader.errors import BadResult, CallTimeout, ChannelError, KernelDied, SandboxError
-from grader.sandbox.channel import Channel, ProbeBroken, interpret
+from grader.sandbox.channel import Channel, ProbeBroken
+from grader.sandbox.codec import interpret
 from grader.sandbox.execution import CellReport, ExecutionReport, run_notebook
 from grader.sandbox.kernel import Kernel
 from grader.sandbox.shell import Unresponsive
 from grader.sandbox.launch import detect_mechanism
 from grader.sandbox.recovery import Recovery
 
-_interpret = interpret  # namespaces.py interprets recorded replies with it
 
 __all__ = ["CallGuard", "CellReport", "ExecutionReport", "KernelSession"]
 

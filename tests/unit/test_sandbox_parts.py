@@ -12,7 +12,8 @@ import pytest
 from grader.config import Limits
 from grader.errors import BadResult, CallTimeout, KernelDied, MissingName, StudentError
 from grader.sandbox import pool as pool_mod
-from grader.sandbox.channel import Channel, TransportGone, interpret
+from grader.sandbox.channel import Channel, TransportGone
+from grader.sandbox.codec import interpret
 from grader.sandbox.execution import CappedClient
 from grader.sandbox.shell import Unresponsive
 from grader.sandbox.recovery import Recovery
