@@ -958,7 +958,7 @@ def test_batch_goes_on(adv_dir: Path, rubric: Any, tmp_path: Path) -> None:
     summary = batch.grade([folder], out, rubric=rubric, jobs=2, limit_overrides=LIMITS)
     wall = time.perf_counter() - t0
     with Gradebook(out / "gradebook.sqlite") as gb:
-        rows = {r["submission"]: r for r in gb.results(assignment=rubric.assignment)}
+        rows = {r.submission: r.to_dict() for r in gb.results(assignment=rubric.assignment)}
     want = {MANIFEST[n]["filename"] for n in BATCH} | {"passes_all.ipynb"}
     assert set(rows) == want, f"gradebook rows {sorted(rows)}; summary {summary}"
     assert not summary.interrupted
