@@ -80,7 +80,7 @@ class Recovery:
                 if self.kernel.notebook_client is not None:
                     self.kernel.fresh_nb_client()
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - any failure to restart is retried, then recorded
                 log.warning("restart attempt %d failed (%s)", attempt, why, exc_info=True)
                 if attempt == 2:
                     self.dead_for_good = f"the kernel could not be restarted ({type(exc).__name__}: {str(exc)[:200]})"
