@@ -84,7 +84,7 @@ class FakeKernel:
 
 def _recovery(kernel: FakeKernel, max_restarts: int = 3) -> tuple[Recovery, list[int]]:
     replayed: list[int] = []
-    rec = Recovery(kernel, Limits(max_restarts=max_restarts), prepare=lambda: kernel.log.append("prepare"),  # type: ignore[arg-type]
+    rec = Recovery(kernel, Limits(max_restarts=max_restarts), prepare=lambda: kernel.log.append("prepare"),  # type: ignore[arg-type] - a stand-in kernel
                    after_replay=replayed.append)
     rec.ok_cells = [(1, "a = 1"), (3, "b = 2")]
     return rec, replayed
