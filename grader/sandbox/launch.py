@@ -27,9 +27,8 @@ import sysconfig
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from grader.cleanup import unmount, write_owner
+from grader.cleanup import libc, unmount, write_owner
 from grader.config import Limits
 
 __all__ = ["Launch", "detect_mechanism", "kill_uid", "release"]
@@ -316,26 +315,9 @@ def release(launch: Launch) -> None:
         launch.mounted = False
 
 
-_LIBC: Any = None
-
-
-def _libc() -> Any:
-    """libc through ctypes, for mount(2) and umount2(2): the mount and umount programs cost
-    a few milliseconds of CPU each, twice per submission."""
-    global _LIBC
-    if _LIBC is None and sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            _LIBC = ctypes.CDLL(None, use_errno=True)
-        except OSError:
-            _LIBC = False
-    return _LIBC or None
-
-
 def _mount_tmpfs(root: Path, options: str) -> bool:
-    libc = _libc()
-    if libc is not None and libc.mount(b"tmpfs", os.fsencode(root), b"tmpfs", 2 | 4, options.encode()) == 0:
+    lib = libc()
+    if lib is not None and lib.mount(b"tmpfs", os.fsencode(root), b"tmpfs", 2 | 4, options.encode()) == 0:
         return True  # flags: MS_NOSUID | MS_NODEV
     mount = shutil.which("mount")
     if not mount:
