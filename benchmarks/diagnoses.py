@@ -14,8 +14,10 @@ listed notebook in ONE ``grader grade`` run, with the hidden tests, then counts:
 - false diagnoses: every diagnosis on any test of a listed notebook whose kind is not a recognised
   reading (``accepted``, ``reading``) and whose name is neither the notebook's ``mistake`` nor in
   its ``also``;
-- notebooks that could not be graded (result missing, or status other than ``graded``): every
-  pair of theirs is a miss, and they are listed.
+- notebooks that could not be graded (no result, or a status other than ``graded`` and
+  ``partial``): every pair of theirs is a miss, and they are listed. ``partial`` counts as graded:
+  it means a cell of the student's raised and everything else was graded, which is what many
+  mistakes do to the handout's own demo cells.
 
 Prints a row per notebook (mistake, pairs, hits, false), then ``hit rate: 100.0 % (N/N)`` and
 ``false diagnoses: 0``, then every miss and false diagnosis in words. Exits 1 when a pair is
@@ -54,6 +56,9 @@ DEFAULT_MANIFEST = ROOT / "tests" / "fixtures" / "notebooks" / "week3_mistakes" 
 ASSIGNMENT = "week3_nn_basic"
 # kinds of diagnosis that recognise a reading of the handout: full credit, never a mistake
 READINGS = frozenset({"accepted", "reading"})
+# statuses whose tests all ran (partial: some student cell raised, "everything else was graded");
+# timeout, crashed and invalid cut grading short or never started it
+GRADED = frozenset({"graded", "partial"})
 KEYS = frozenset({"path", "mistake", "tests", "also", "why"})
 # a table name becomes a file and a folder name: TOML's bare-key characters only
 NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -230,16 +235,17 @@ def score(entries: Iterable[Entry], results: Mapping[str, Mapping[str, Any] | No
         row = Row(e.name, _shown(e.path), e.mistake, len(e.tests), 0, 0, status)
         m.rows.append(row)
         tests = {str(t.get("name")): t for t in (result or {}).get("tests") or []}
-        if result is None or status != "graded":
+        graded = status in GRADED
+        if not graded:
             why = (missing or {}).get(e.name) or ("no result.json" if result is None else
                                                   f"status {status}: {result.get('reason') or 'no reason given'}")
             m.ungraded.append(f"{e.name} ({row.path}): {why}")
         for test in e.tests:
             named = _named(tests.get(test, {}))
             shown = tuple(f"{n} ({k})" for n, k in named)
-            if status == "graded" and any(n == e.mistake for n, _ in named):
+            if graded and any(n == e.mistake for n, _ in named):
                 row.hits += 1
-            elif status != "graded":
+            elif not graded:
                 m.misses.append(Miss(e.name, test, e.mistake, shown, "notebook not graded"))
             elif test not in tests:
                 m.misses.append(Miss(e.name, test, e.mistake, (), "no test of that name in the result"))
@@ -319,7 +325,9 @@ def render(m: Measurement) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False)
+    # wide enough for whole names (rich falls back to 80 columns when the output is not a terminal)
+    width = 45 + max((len(r.mistake) + len(r.notebook) for r in m.rows), default=0)
+    console = Console(highlight=False, width=max(80, width))
     table = Table(title="diagnoses per notebook")
     table.add_column("mistake")
     table.add_column("notebook")
@@ -327,7 +335,7 @@ def render(m: Measurement) -> None:
         table.add_column(col, justify="right")
     table.add_column("status")
     for r in sorted(m.rows, key=lambda r: (r.mistake == "", r.mistake, r.notebook)):
-        style = "" if r.hits == r.pairs and not r.false and r.status == "graded" else "red"
+        style = "" if r.hits == r.pairs and not r.false and r.status in GRADED else "red"
         table.add_row(r.mistake or "(none)", r.notebook, str(r.pairs), str(r.hits), str(r.false), r.status,
                       style=style)
     console.print(table)

@@ -2,7 +2,7 @@
 the manifest lists (hit rate 100 %) and names nothing a notebook does not hold (0 false).
 
 The measurement is benchmarks/diagnoses.py; the fast tests below check its counting on made-up
-results, the slow one grades the fixtures (one `grader grade` run, about a minute on 2 cores).
+results, the slow one grades the fixtures (one `grader grade` run of 59 notebooks, about 95 s on 2 cores).
 """
 
 from __future__ import annotations
@@ -88,17 +88,20 @@ def test_scoring_counts_hits_misses_and_false_ones() -> None:
 def test_scoring_a_notebook_without_a_result_misses_every_pair() -> None:
     entries = [_entry("crashed", "db_from_da", ("test_db", "test_training")),
                _entry("lost", "dw_averaged", ("test_dw",)),
-               _entry("absent_test", "da_times_two", ("test_no_such",))]
+               _entry("absent_test", "da_times_two", ("test_no_such",)),
+               _entry("partial", "dw_x_not_transposed", ("test_dw",))]
     results = {"crashed": _result({"test_db": []}, status="crashed"), "lost": None,
-               "absent_test": _result({"test_da": [("da_times_two", "mistake")]})}
+               "absent_test": _result({"test_da": [("da_times_two", "mistake")]}),
+               # a student cell raised (the mistake breaks the handout's demo), the tests all ran
+               "partial": _result({"test_dw": [("dw_x_not_transposed", "shape")]}, status="partial")}
     m = diagnoses.score(entries, results, {"lost": "no result.json"})
-    assert (m.pairs, m.hits, len(m.false)) == (4, 0, 0)
+    assert (m.pairs, m.hits, len(m.false)) == (5, 1, 0)
     assert [(x.notebook, x.test, x.reason) for x in m.misses] == [
         ("crashed", "test_db", "notebook not graded"), ("crashed", "test_training", "notebook not graded"),
         ("lost", "test_dw", "notebook not graded"),
         ("absent_test", "test_no_such", "no test of that name in the result")]
     assert len(m.ungraded) == 2 and "status crashed" in m.ungraded[0] and "no result.json" in m.ungraded[1]
-    assert [r.status for r in m.rows] == ["crashed", "missing", "graded"]
+    assert [r.status for r in m.rows] == ["crashed", "missing", "graded", "partial"]
 
 
 def test_a_perfect_measurement_is_ok() -> None:
