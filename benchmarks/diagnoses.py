@@ -56,6 +56,9 @@ DEFAULT_MANIFEST = ROOT / "tests" / "fixtures" / "notebooks" / "week3_mistakes" 
 ASSIGNMENT = "week3_nn_basic"
 # kinds of diagnosis that recognise a reading of the handout: full credit, never a mistake
 READINGS = frozenset({"accepted", "reading"})
+# a measurement shown beside a failing backprop check (which block is off): it names no mistake,
+# so it is false only on a notebook without one
+MEASUREMENTS = frozenset({"gradient"})
 # statuses whose tests all ran (partial: some student cell raised, "everything else was graded");
 # timeout, crashed and invalid cut grading short or never started it
 GRADED = frozenset({"graded", "partial"})
@@ -254,7 +257,7 @@ def score(entries: Iterable[Entry], results: Mapping[str, Mapping[str, Any] | No
         allowed = {e.mistake, *e.also} - {""}
         for name, test in tests.items():
             for n, k in _named(test):
-                if k not in READINGS and n not in allowed:
+                if k not in READINGS and n not in allowed and not (k in MEASUREMENTS and e.mistake):
                     row.false += 1
                     m.false.append(FalseDiagnosis(e.name, name, e.mistake, n, k, str(test.get("status", ""))))
     return m

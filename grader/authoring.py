@@ -133,8 +133,10 @@ def write_bundle(rb: rubric_mod.Rubric, target: Path) -> list[Path]:
     nb_path = target / rb.notebook
     nbformat.write(student_notebook(rb), nb_path)
     written.append(nb_path)
-    shutil.copy(rb.path / "rubric.toml", target / "rubric.toml")
-    written.append(target / "rubric.toml")
+    for name in ("rubric.toml", "mistakes.toml"):
+        if (rb.path / name).is_file():
+            shutil.copy(rb.path / name, target / name)
+            written.append(target / name)
     for f in sorted((rb.path / "tests" / "public").glob("test_*.py")):
         shutil.copy(f, target / "tests" / "public" / f.name)
         written.append(target / "tests" / "public" / f.name)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.checks.compare import Mismatch, compare
+from grader.errors import RubricError
 
-__all__ = ["Failed", "PartialCredit", "close", "credit", "diagnose", "fail", "note", "number", "tolerance"]
+__all__ = ["Failed", "PartialCredit", "close", "credit", "diagnose", "fail", "mistake", "note", "number", "tolerance"]
 
 
 class Failed(AssertionError):
@@ -48,6 +49,13 @@ class _Context:
     task_message: str = ""
     diagnoses: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    mistakes: dict[str, Any] = field(default_factory=dict)  # the rubric's library (grader.mistakes.Mistake)
+    cases: list[Any] = field(default_factory=list)  # the judged calls so far (grader.matching.Case)
+
+    def add_diagnosis(self, d: dict[str, Any]) -> None:
+        """Attach ``d`` unless the test already carries that name."""
+        if all(x["name"] != d["name"] for x in self.diagnoses):
+            self.diagnoses.append(d)
 
 
 # the default is never written to: the runner sets a fresh _Context around every test
@@ -79,9 +87,32 @@ def fail(message: str) -> None:
     raise Failed(message)
 
 
-def diagnose(name: str, hint: str, *, kind: str = "mistake") -> None:
-    """Attach a diagnosis (a recognised mistake or reading) to the running test's result."""
-    _current().diagnoses.append({"name": name, "kind": kind, "hint": hint})
+def diagnose(name: str, hint: str | None = None, *, kind: str | None = None,
+             detail: dict[str, str] | None = None) -> None:
+    """Attach a diagnosis to the running test's result: a mistake of the rubric's library by
+    its name (its words come from mistakes.toml; ``detail``: what was found in this answer, by
+    language), or, with ``hint``, one the test words itself."""
+    c = _current()
+    found = c.mistakes.get(name)
+    if hint is None and found is None:
+        raise RubricError(f"diagnose({name!r}): no such mistake in the rubric's mistakes.toml; add it there "
+                       "(or give the hint)")
+    if found is not None and hint is None:
+        c.add_diagnosis(found.diagnosis(kind=kind, detail=detail))
+        return
+    d: dict[str, Any] = {"name": name, "kind": kind or "mistake", "hint": hint or ""}
+    for lang, text in (detail or {}).items():
+        d["detail" if lang == "ko" else f"detail_{lang}"] = text
+    c.add_diagnosis(d)
+
+
+def mistake(name: str) -> Any:
+    """The rubric's mistake ``name`` (mistakes.toml), e.g. to weigh a value a test computed
+    itself against it with ``judge_value``."""
+    found = _current().mistakes.get(name)
+    if found is None:
+        raise RubricError(f"mistake({name!r}): no such mistake in the rubric's mistakes.toml")
+    return found
 
 
 def note(text: str) -> None:
@@ -89,10 +120,15 @@ def note(text: str) -> None:
     _current().notes.append(text)
 
 
-def credit(fraction: float, mistake: str, hint: str) -> None:
-    """Stop the test here with ``fraction`` of its points for a named, known mistake."""
-    diagnose(mistake, hint)
-    raise PartialCredit(fraction, mistake, hint)
+def credit(fraction: float, mistake: str, hint: str | None = None) -> None:
+    """Stop the test here with ``fraction`` of its points for a named, known mistake: one of
+    the rubric's mistakes.toml is described in its words (``hint``, if given, is then the
+    test's message), any other by ``hint``."""
+    known = _current().mistakes.get(mistake)
+    diagnose(mistake, None if known is not None else hint)
+    message = hint or f"matches the known mistake '{known.title if known is not None else mistake}' " \
+                      f"({fraction:.0%} credit)"
+    raise PartialCredit(fraction, mistake, message)
 
 
 def number(student: Any, name: str) -> float:

@@ -14,13 +14,15 @@ from functools import partial
 from typing import Any
 from collections.abc import Callable
 
-from grader.checking import Failed, PartialCredit, _current, diagnose, note
+from grader.checking import Failed, _current, diagnose, note
 from grader.checks.compare import compare
 from grader.errors import RubricError
+from grader.matching import NOT_RETURNED, Case, diagnose_variant, record
 
-__all__ = ["argument_order", "call_as_written", "expect", "expect_global", "judge_value", "pick"]
+__all__ = ["argument_order", "call_as_written", "expect", "expect_global", "judge_value", "pick", "probe",
+           "returns_bool"]
 
-_NOT_RETURNED = object()
+_NOT_RETURNED = NOT_RETURNED  # a part the form the function returns does not have
 
 
 def _describe_call(name: str, args: tuple[Any, ...], with_globals: dict[str, Any] | None) -> str:
@@ -106,7 +108,10 @@ class _Verdict:
 
 def _verdict(name: str, part: str | None, call_text: str, got_raw: Any, want_raw: Any,
              alternatives: list[tuple[Any, Callable[[], Any]]], spec: dict[str, Any],
-             rtol: float, atol: float, shape: str, cache: dict[int, Any]) -> _Verdict:
+             rtol: float, atol: float, shape: str, cache: dict[str, Any]) -> _Verdict:
+    """One answer against the reference, then the accepted readings (full credit, here and
+    now) and the known mistakes (``rank`` 1 when one agrees on this case: it orders the ways
+    of getting the answer; which mistake explains the test is decided over all its cases)."""
     label = f"{name} → {part}" if part else name
     got = _pick(got_raw, name, spec, part)
     if got is _NOT_RETURNED:
@@ -117,62 +122,50 @@ def _verdict(name: str, part: str | None, call_text: str, got_raw: Any, want_raw
     m = compare(got, want, rtol=rtol, atol=atol, shape=shape)
     if m is None:
         return _Verdict(3, got, 1.0)
+    failure = Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text)
     best: _Verdict | None = None
     # accepted readings first, then named mistakes; the most generous match counts
-    for i, (vspec, produce) in enumerate(sorted(alternatives, key=lambda a: a[0].kind != "accepted")):
+    for vspec, produce in sorted(alternatives, key=lambda a: a[0].kind != "accepted"):
         try:
-            if i not in cache:
-                cache[i] = _pick(produce(), name, spec, part)
-            alt = cache[i]
+            if vspec.name not in cache:
+                cache[vspec.name] = (_pick(produce(), name, spec, part),)
+            alt = cache[vspec.name][0]
         except Exception as exc:  # noqa: BLE001 - re-raised as the rubric's error, naming the variant
             raise _broken(vspec, call_text or name, exc) from exc
         if alt is _NOT_RETURNED or compare(got, alt, rtol=rtol, atol=atol, shape=shape) is not None:
             continue
         credit = 1.0 if vspec.kind == "accepted" else vspec.credit_in(_current().task)
-        v = _Verdict(2 if credit >= 1.0 else 1 if credit > 0 else 0, got, credit, vspec)
-        if credit < 1.0:
-            v.failure = Failed(f"{label}: matches the known mistake '{vspec.title}'; {m.message}", m, got=got,
-                               want=want, call=call_text)
+        v = _Verdict(2 if credit >= 1.0 else 1, got, credit, vspec, None if credit >= 1.0 else failure)
         if v.better_than(best):
             best = v
     if best is not None:
         return best
-    return _Verdict(0, got, 0.0, failure=Failed(f"{label}: {m.message}", m, got=got, want=want, call=call_text))
+    return _Verdict(0, got, 0.0, failure=failure)
 
 
-def _conclude(v: _Verdict, name: str, part: str | None) -> Any:
+def _conclude(v: _Verdict, name: str, part: str | None, case: Case) -> Any:
+    """Act on an answer's verdict: a right answer or an accepted reading is returned now; a wrong
+    one is recorded, and the test goes on (``grader.matching.settle`` judges it at its end)."""
     label = f"{name} → {part}" if part else name
     if v.how.startswith("not returned: "):
         note(f"{label}: {v.how[len('not returned: '):]}; not checked")
         return None
     if v.how:
         note(f"{label}: judged {v.how}")
-    if v.rank == 3:
-        return v.got
-    vs = v.vspec
+    case.got, case.passed = v.got, v.rank >= 2
     if v.rank == 2:
-        kind = "accepted" if vs.kind == "accepted" else "reading"
-        diagnose(vs.name, vs.hint or vs.title, kind=kind)
+        vs = v.vspec
+        diagnose_variant(vs, "accepted" if vs.kind == "accepted" else "reading")
         if vs.kind == "accepted":
             note(f"{label}: recognised reading '{vs.title}', accepted")
         else:
             note(f"{label}: '{vs.title}', full credit here (it is counted where it matters)")
-        return v.got
-    if v.rank == 1 and getattr(vs, "scope", "test") == "task":
-        c = _current()
-        diagnose(vs.name, vs.hint or vs.title)
-        c.task_credit = v.fraction if c.task_credit is None else min(c.task_credit, v.fraction)
-        c.task_message = f"{label}: matches '{vs.title}': this whole part earns {v.fraction:.0%} of its points"
-        return v.got
-    if v.rank == 1:
-        diagnose(vs.name, vs.hint or vs.title)
-        raise PartialCredit(v.fraction, vs.name,
-                            f"{label}: matches the known mistake '{vs.title}' ({v.fraction:.0%} credit)")
-    if v.failure is None:  # rank 0 always carries its failure
-        raise AssertionError("a wrong answer's verdict without its failure")
-    if vs is not None:
-        diagnose(vs.name, vs.hint or vs.title)
-    raise v.failure
+    elif v.rank < 2:
+        if v.failure is None:  # a wrong answer's verdict always carries its failure
+            raise AssertionError("a wrong answer's verdict without its failure")
+        case.failure = v.failure
+    record(case)
+    return v.got
 
 
 def argument_order(student: Any, reference: Any, name: str, extra: tuple[str, ...] = ()) -> list[str]:
@@ -297,7 +290,7 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
         note(f"{name} returns ({', '.join(by_arity[len(got_raw)])}), without {part}: {instead} is judged in its place")
         part = instead
     rtol_, atol_, shape_ = _settings(spec, part, rtol, atol, shape)
-    cache: dict[int, Any] = {}
+    cache: dict[str, Any] = {}
     best: _Verdict | None = None
     if first_error is None:
         try:
@@ -319,7 +312,26 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
         if first_error is None:  # no verdict means the plain call raised
             raise AssertionError("no verdict and no error")
         raise first_error
-    return _conclude(best, name, part)
+    inputs = dict(zip(spec.get("args") or [], args, strict=False)) | dict(with_globals or {})
+    return _conclude(best, name, part, _case(name, part, call_text, alts, spec, (rtol_, atol_, shape_), cache, inputs))
+
+
+def _case(name: str, part: str | None, call_text: str, alts: list[tuple[Any, Callable[[], Any]]],
+          spec: dict[str, Any], tolerance: tuple[float, float, str], cache: dict[str, Any],
+          inputs: dict[str, Any] | None = None) -> Case:
+    """The record of one judged call: its variants answer with the part judged, asked at most once."""
+    def picked(vspec: Any, produce: Callable[[], Any]) -> Callable[[], Any]:
+        def answer() -> Any:
+            try:
+                value = _pick(produce(), name, spec, part)
+            except Exception as exc:  # noqa: BLE001 - re-raised as the rubric's error, naming the variant
+                raise _broken(vspec, call_text or name, exc) from exc
+            return value
+        return answer
+
+    label = f"{name} → {part}" if part else name
+    return Case(label, name, None, [(v, picked(v, p)) for v, p in alts], tolerance, True, inputs=inputs or {},
+                cache=cache)
 
 
 def judge_value(reference: Any, name: str, got: Any, want: Any,
@@ -337,8 +349,9 @@ def judge_value(reference: Any, name: str, got: Any, want: Any,
                 answer()
             except Exception as exc:  # noqa: BLE001 - re-raised as the rubric's error, naming the variant
                 raise _broken(vspec, what or name, exc) from exc
-    v = _verdict(what or name, None, what, got, want, alts, {}, rtol_, atol_, shape_, {})
-    return _conclude(v, what or name, None)
+    cache: dict[str, Any] = {}
+    v = _verdict(what or name, None, what, got, want, alts, {}, rtol_, atol_, shape_, cache)
+    return _conclude(v, what or name, None, _case(what or name, None, what, alts, {}, (rtol_, atol_, shape_), cache))
 
 
 def expect_global(student: Any, reference: Any, name: str, *, part: str | None = None,
@@ -348,6 +361,46 @@ def expect_global(student: Any, reference: Any, name: str, *, part: str | None =
     want_raw = reference.get(name)
     spec = getattr(reference, "returns", {}).get(name, {})
     alts = _alternatives(reference, name, lambda ns: ns.get(name), f"the global {name}")
-    v = _verdict(name, part, f"the global {name} after the notebook ran", got_raw, want_raw, alts, spec,
-                 *_settings(spec, part, rtol, atol, shape), {})
-    return _conclude(v, name, part)
+    tolerance = _settings(spec, part, rtol, atol, shape)
+    cache: dict[str, Any] = {}
+    call = f"the global {name} after the notebook ran"
+    v = _verdict(name, part, call, got_raw, want_raw, alts, spec, *tolerance, cache)
+    return _conclude(v, name, part, _case(name, part, call, alts, spec, tolerance, cache))
+
+
+def probe(student: Any, reference: Any, name: str, inputs: list[tuple[Any, ...]], *, mistake: str,
+          definition: str = "last") -> None:
+    """After a test's checks passed, call ``name`` on inputs the handout never uses; when the
+    student's answer differs from the reference's there (or raises where the reference does
+    not), attach the rubric's ``mistake`` (a note: never deducted). Nothing happens when the
+    test already failed, and nothing here can fail the test."""
+    from grader.errors import StudentCodeProblem
+    from grader.matching import failing
+
+    if failing():
+        return
+    import numpy as np
+
+    version = {"version": -1} if definition == "first" else {}
+    rtol, atol = _current().rtol, _current().atol
+    for args in inputs:
+        try:
+            with np.errstate(all="ignore"):  # the reference's own overflow in exp is not news
+                want = reference.call(name, *args)
+        except Exception:  # noqa: BLE001, S112 - an input the reference itself cannot take proves nothing
+            continue
+        try:
+            got = student.call(name, *args, **version)
+        except StudentCodeProblem:
+            diagnose(mistake)
+            return
+        if compare(got, want, rtol=rtol, atol=atol, shape="squeeze") is not None:
+            diagnose(mistake)
+            return
+
+
+def returns_bool(value: Any) -> bool:
+    """Whether an answer is True/False (a bool or a bool array) where numbers were due."""
+    import numpy as np
+
+    return isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype == bool)

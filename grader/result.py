@@ -114,21 +114,50 @@ class TaskScore:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """A named mistake or accepted reading a test recognised (``testing.diagnose``)."""
+    """A named mistake, note or accepted reading a test recognised (``testing.diagnose``).
+
+    ``hint`` and ``title`` are in the rubric's language, ``*_en`` their English; ``detail`` is
+    what was found in this answer (a broadcast walked through, a gradient localised); ``table``
+    rows of a gradient check (block, analytic, numeric, relative error, verdict)."""
 
     name: str
     kind: str
     hint: str
+    title: str = ""
+    title_en: str = ""
+    hint_en: str = ""
+    formula: str = ""
+    detail: str = ""
+    detail_en: str = ""
+    table: tuple[tuple[str, ...], ...] = ()
+
+    _TEXTS = ("title", "title_en", "hint_en", "formula", "detail", "detail_en")
+
+    def text(self, field: str, lang: str) -> str:
+        """``hint``, ``title`` or ``detail`` in ``lang``, else in the rubric's language."""
+        own = str(getattr(self, field))
+        if lang == "en":
+            return str(getattr(self, f"{field}_en")) or own
+        return own or str(getattr(self, f"{field}_en", ""))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "hint": self.hint}
+        d: dict[str, Any] = {"name": self.name, "kind": self.kind, "hint": self.hint}
+        d.update({k: getattr(self, k) for k in self._TEXTS if getattr(self, k)})
+        if self.table:
+            d["table"] = [list(row) for row in self.table]
+        return d
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Diagnosis:
         what = "a diagnosis"
         data = _mapping(data, what)
-        _only(data, what, ("name", "kind", "hint"))
-        return cls(_take(data, what, "name", str), _take(data, what, "kind", str), _take(data, what, "hint", str))
+        _only(data, what, ("name", "kind", "hint", *cls._TEXTS, "table"))
+        texts = {k: _take(data, what, k, str) for k in cls._TEXTS if k in data}
+        rows = _take(data, what, "table", list) if "table" in data else []
+        if not all(isinstance(r, list) and all(isinstance(c, str) for c in r) for r in rows):
+            raise ResultError(f"{what}: 'table' must be rows of text")
+        return cls(_take(data, what, "name", str), _take(data, what, "kind", str), _take(data, what, "hint", str),
+                   table=tuple(tuple(r) for r in rows), **texts)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ Layout of ``rubrics/<assignment>/`` (the TA's, with hidden tests)::
     rubric.toml            schema, version, tasks and points, tolerances, limits, kernel files
     tests/public/test_*.py  shipped to students with their expected values
     tests/hidden/test_*.py  never leave this folder
-    variants/*.py           accepted readings and known mistakes (``grader.variants``)
+    mistakes.toml           the known mistakes: words in Korean and English, how each is recognised
+    variants/*.py           accepted readings and mistakes matched by value (``grader.variants``)
 
 A test's task is its module's ``TASK``, its visibility its folder, its points its ``@points``;
 a task's tests add up to its points. ``assignments/<assignment>/`` (what students get, written
-by ``grader generate``) has the same ``rubric.toml``, ``tests/public/``, ``variants.json`` and
+by ``grader generate``) has the same ``rubric.toml``, ``mistakes.toml``, ``tests/public/``, ``variants.json`` and
 ``expected.json`` instead of a reference solution. For course authors: ``rubrics/README.md``.
 """
 
@@ -20,7 +21,7 @@ import importlib.util
 import inspect
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,7 @@ from grader.config import Limits
 from grader.errors import RubricError
 from grader.handout import SlipSpec, parse_returns, parse_slips
 from grader.scoring import TaskSpec
+from grader.mistakes import FILE, Mistake, load_mistakes
 from grader.variants import VariantSpec, parse_variants
 
 __all__ = ["Rubric", "SlipSpec", "TestItem", "VariantSpec", "find_root", "load", "resolve"]
@@ -122,6 +124,7 @@ class Rubric:
     packages: list[str] = field(default_factory=list)
     compat: bool = False
     slips: list[SlipSpec] = field(default_factory=list)
+    mistakes: dict[str, Mistake] = field(default_factory=dict)  # mistakes.toml: the known mistakes by name
 
     def missing_packages(self) -> list[str]:
         """The ``[kernel] packages`` this Python cannot import (the kernel runs on it)."""
@@ -265,8 +268,11 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
     if not public_only:  # a student bundle has the public tests only: their points are scaled to the task
         _check_points(tasks, items, path)
     solution = path.parent.parent / "solutions" / vals["assignment"] / vals["solution"]
-    variants = parse_variants(vals["variants"], path, toml_path, _code_cells(solution) if solution.is_file() else None,
-                              public_only)
+    mistakes = load_mistakes(path, {t.name for t in tasks}, vals["language"])
+    variants = parse_variants([*vals["variants"], *_as_variants(mistakes, vals["variants"], path)], path, toml_path,
+                              _code_cells(solution) if solution.is_file() else None, public_only)
+    by_name = {m.name: m for m in mistakes}
+    variants = [replace(v, mistake=by_name[v.name]) if v.name in by_name else v for v in variants]
     expected = None
     if public_only and (path / "expected.json").is_file():
         expected = json.loads((path / "expected.json").read_text(encoding="utf-8"))
@@ -284,8 +290,22 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         variants=variants, returns=parse_returns(vals["returns"], toml_path),
         match=[str(g) for g in vals["match"]], exclude=[str(g) for g in vals["exclude"]], fixtures=vals["fixtures"],
         shape=str(tol.get("shape", "exact")), packages=[str(p) for p in packages], compat=compat,
-        slips=parse_slips(vals["slips"], toml_path),
+        slips=parse_slips(vals["slips"], toml_path), mistakes=by_name,
     )
+
+
+def _as_variants(mistakes: list[Mistake], declared: list[Any], path: Path) -> list[dict[str, Any]]:
+    """The ``[[variants]]`` tables of the mistakes matched by value (``variant = FILE``)."""
+    taken = {v.get("name") for v in declared if isinstance(v, dict)}
+    out = []
+    for m in mistakes:
+        if not m.variant:
+            continue
+        if m.name in taken:
+            raise RubricError(f"{path / FILE}: {m.name} is also a [[variants]] entry of rubric.toml; keep one")
+        out.append({"name": m.name, "kind": "mistake", "credit": m.credit, "scope": m.scope, "file": m.variant,
+                    "title": m.title, "hint": m.hint})
+    return out
 
 
 def _code_cells(notebook: Path) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import checking
+from grader import checking, matching
 from grader.errors import GraderError, RubricError, StudentCodeProblem, StudentError
 from grader.rubric import Rubric, TestItem
 
@@ -76,7 +76,8 @@ def _outcome(item: TestItem, status: str, fraction: float, message: str,
 
 
 def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> dict[str, Any]:
-    ctx = checking._Context(rtol=rubric.rtol, atol=rubric.atol, shape=rubric.shape, task=item.task)
+    ctx = checking._Context(rtol=rubric.rtol, atol=rubric.atol, shape=rubric.shape, task=item.task,
+                            mistakes=rubric.mistakes)
     token = checking._ctx.set(ctx)
     if item.timeout is not None:
         student.deadline = time.monotonic() + item.timeout
@@ -103,9 +104,19 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
 
 
 def _run_func(item: TestItem, kwargs: dict[str, Any], ctx: checking._Context) -> dict[str, Any]:
-    """Run the test function; its outcome (every way a test can end is one except)."""
+    """Run the test function; its outcome (every way a test can end is one except). A wrong
+    answer does not stop the test: its other cases are judged too, and at its end the known
+    mistake that explains them all is named (``grader.matching``); the first failure is the
+    test's, whatever its later calls raised."""
     try:
-        item.func(**kwargs)
+        try:
+            item.func(**kwargs)
+        except RubricError:
+            raise
+        except Exception:
+            if not matching.failing():
+                raise
+        matching.settle()
     except checking.PartialCredit as pc:
         out = _outcome(item, "failed", pc.fraction, pc.hint, ctx.diagnoses, ctx.notes)
         if ctx.task_credit is not None:
@@ -118,6 +129,8 @@ def _run_func(item: TestItem, kwargs: dict[str, Any], ctx: checking._Context) ->
     except AssertionError as exc:
         return _outcome(item, "failed", 0.0, str(exc) or _assert_source(exc), ctx.diagnoses, ctx.notes)
     except StudentCodeProblem as exc:
+        if isinstance(exc, StudentError):
+            matching.name_error(exc)
         msg = str(exc)
         if isinstance(exc, StudentError) and exc.traceback:
             msg += f" ({exc.traceback[-1][:200]})"

@@ -32,20 +32,41 @@ from grader.checking import (
     credit,
     diagnose,
     fail,
+    mistake,
     note,
     number,
     tolerance,
 )
+from grader.checks.gradient import localise
 from grader.errors import RubricError
-from grader.judging import argument_order, call_as_written, expect, expect_global, judge_value, pick
+from grader.judging import (
+    argument_order,
+    call_as_written,
+    expect,
+    expect_global,
+    judge_value,
+    pick,
+    probe,
+    returns_bool,
+)
+from grader.matching import failing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "Failed", "PartialCredit", "argument_order", "call_as_written", "close", "credit", "diagnose", "expect",
-    "expect_global", "fail", "judge_value", "note", "number", "parametrize", "pick", "points", "timeout", "tolerance",
+    "expect_global", "fail", "failing", "judge_value", "mistake", "note", "number", "parametrize", "pick", "points",
+    "localise_gradient", "probe", "returns_bool", "timeout", "tolerance",
 ]
 _INTERNAL = (_Context, _ctx)  # the runner sets each test's context through these
+
+
+def localise_gradient(analytic: dict[str, Any], numeric: dict[str, Any], *, forward_agrees: bool,
+                      source: str | None = None) -> None:
+    """Attach to the running test which block of the student's gradient (``analytic``, by block;
+    None for one not returned) disagrees with the centred differences (``numeric``), and by what
+    clean factor or sign (``grader.checks.gradient.localise``). Deducts nothing."""
+    _ctx.get().add_diagnosis(localise(analytic, numeric, forward_agrees=forward_agrees, source=source))
 
 
 def _meta(fn: Any) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import RubricError
+from grader.mistakes import Mistake
 
 KEYS = ("name", "kind", "credit", "scope", "file", "title", "hint")
 DERIVED = "variants.json"  # in a student bundle: each variant's changed functions (its file stays in rubrics/)
@@ -51,6 +52,13 @@ class VariantSpec:
     scope: str = "test"  # test: the matching test earns credit; task: its whole task is scaled by it
     reads: tuple[str, ...] = ()  # the reference's globals its functions read (its READS)
     defines: tuple[str, ...] = ()  # the functions its file defines
+    mistake: Mistake | None = None  # its entry in mistakes.toml: the words in every language
+
+    def diagnosis(self, kind: str | None = None) -> dict[str, Any]:
+        """The diagnosis a test attaches when an answer matches this variant."""
+        if self.mistake is not None:
+            return self.mistake.diagnosis(kind=kind)
+        return {"name": self.name, "kind": kind or self.kind, "hint": self.hint or self.title}
 
     def credit_in(self, task: str) -> float:
         return self.credits.get(task, self.credit)

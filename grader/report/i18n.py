@@ -106,6 +106,62 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "cli_wrote_files": {"ko": "파일 {count}개를 썼습니다: {where}", "en": "wrote {count} file(s): {where}"},
     "cli_nothing_to_export": {"ko": "내보낼 결과가 없습니다", "en": "nothing to export"},
     "cli_wrote": {"ko": "작성: {path}", "en": "wrote {path}"},
+    # -- diagnoses the engine words itself (grader.checks.broadcast, grader.checks.gradient) ----
+    "broadcast_head": {"ko": "{label}의 모양이 {want}이어야 하는데 {got}입니다",
+                       "en": "{label} has shape {got} where {want} was due"},
+    "broadcast_pair": {
+        "ko": "{head}. {a} {sa}와 {b} {sb}가 원소별 연산(+, −, *)에서 {got}로 브로드캐스트되었습니다. NumPy는 모자란 "
+              "축을 따라 서로를 늘려서 모든 원소끼리 짝을 짓습니다. 먼저 두 배열의 모양을 맞추거나 (예: "
+              "{a}.reshape{sb}), 행렬곱이 필요한 곳이면 @를 쓰세요.",
+        "en": "{head}: {a} {sa} and {b} {sb} broadcast to {got} in an element-wise operation (+, −, *). NumPy "
+              "stretches each along the other's missing axis and pairs every element with every other. Give both "
+              "the same shape first (for example {a}.reshape{sb}), or use a matrix product (@) where one was meant."},
+    "broadcast_table": {
+        "ko": "{head}. 남는 {n}짜리 축은 ({n}, {n}) 표에서 왔습니다: {row} {srow}와 {column} {scolumn}가 원소별 "
+              "연산(예: A − Y)에서 서로 브로드캐스트되어, {n}개여야 할 값이 모든 {row}[j]와 {column}[i]의 짝, {nn}개가 "
+              "됩니다. 그 표로 계산한 것(행렬곱, 합)도 잘못된 모양을 이어받습니다. 모양을 맞추세요: "
+              "{row}.reshape(-1, 1), 또는 W를 (2, 1) 배열로 두면 A가 열벡터로 나옵니다.",
+        "en": "{head}. The extra axis of {n} comes from a ({n}, {n}) table: {row} {srow} and {column} {scolumn} "
+              "broadcast against each other in an element-wise operation (such as A − Y) give every {row}[j] against "
+              "every {column}[i], {nn} values where {n} were meant; what is computed from that table (a product, a "
+              "sum) carries the wrong shape on. Make them the same shape: {row}.reshape(-1, 1), or keep W a (2, 1) "
+              "array so that A comes out as a column."},
+    "broadcast_stretched": {
+        "ko": "{head}. 길이 1이어야 할 축이 {n}으로 늘어났습니다: 어딘가에서 ({n},) 모양의 배열과 ({n}, 1) 열벡터가 "
+              "원소별 연산을 만나 (예: A.flatten() − Y, 또는 W를 파이썬 리스트로 둔 채 계산한 A), {n}개의 값 대신 "
+              "{n}×{n} 표가 되었습니다. {n}개 샘플의 배열은 모두 ({n}, 1) 열벡터로 두세요 (reshape(-1, 1)).",
+        "en": "{head}. An axis of length 1 was stretched to {n}: somewhere an array of shape ({n},) met a ({n}, 1) "
+              "column in an element-wise operation (for example A.flatten() − Y, or an A computed from a W kept as a "
+              "Python list), which gives a {n}×{n} table instead of {n} values. Keep every array of the {n} samples "
+              "a ({n}, 1) column (reshape(-1, 1))."},
+    "gradcheck_head": {"ko": "직접 만든 sigmoid로 한 기울기 검사 (E = ½Σ(A−Y)² 의 중앙 차분).",
+                       "en": "Gradient check with your own sigmoid (centred differences of E = ½Σ(A−Y)²)."},
+    "gradcheck_forward_same": {"ko": "순전파는 기준 답안과 같습니다.",
+                               "en": "Your forward pass agrees with the reference's."},
+    "gradcheck_forward_differs": {
+        "ko": "순전파가 기준 답안과 다릅니다 (sigmoid): 검사는 여러분의 sigmoid를 쓰므로, 역전파를 여러분의 순전파에 "
+              "맞춰 판단합니다.",
+        "en": "Your forward pass differs from the reference's (your sigmoid): the check uses yours, so it judges "
+              "your backpropagation against your own forward pass."},
+    "gradcheck_agrees": {"ko": "{blocks}: 맞습니다 (상대 오차 {err}).",
+                         "en": "{blocks}: right (relative error {err})."},
+    "gradcheck_factor": {"ko": "{blocks}: 기대값의 정확히 {r}배입니다. {why}",
+                         "en": "{blocks}: exactly {r}x the expected value. {why}"},
+    "gradcheck_differs": {"ko": "{blocks}: 다릅니다 (상대 오차 {err}), 일정한 배수도 아닙니다.",
+                          "en": "{blocks}: off (relative error {err}), by no single factor."},
+    "gradcheck_shape": {"ko": "{block}: 모양이 {want}이어야 하는데 {got}입니다.",
+                        "en": "{block}: shape {got} where {want} was due."},
+    "gradcheck_start": {"ko": "{source}부터 고치세요: {later}는 {source}로 계산합니다.",
+                        "en": "Start with {source}: {later} are computed from it."},
+    "gradcheck_why_2": {"ko": "손실의 ½ 때문입니다: E = ½Σ(A−Y)² 의 미분은 2(A − Y)가 아니라 A − Y 입니다.",
+                        "en": "The ½ in the loss: E = ½Σ(A−Y)² gives ∂E/∂A = A − Y, not 2(A − Y)."},
+    "gradcheck_why_-1": {"ko": "부호가 반대입니다: ∂E/∂A 는 Y − A 가 아니라 A − Y 입니다.",
+                         "en": "The sign is flipped: ∂E/∂A = A − Y, not Y − A."},
+    "gradcheck_why_0.25": {"ko": "4분의 1입니다: 손실은 네 샘플의 합인데 샘플 수로 나누었습니다.",
+                           "en": "A quarter: divided by the 4 samples, where the loss sums over them."},
+    "gradcheck_why_-2": {"ko": "손실의 ½과 부호가 함께 틀렸습니다.", "en": "The ½ of the loss and the sign both."},
+    "gradcheck_off": {"ko": "어긋난 블록: {blocks}", "en": "blocks off: {blocks}"},
+    "gradcheck_ok": {"ko": "모든 블록이 맞습니다", "en": "every block agrees"},
 }
 
 CONSOLE_LANG: Final = "en"

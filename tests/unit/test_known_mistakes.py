@@ -54,8 +54,8 @@ def test_dw_averaged_is_named_with_its_hint_and_half_credit(graded: Any) -> None
     tests, tasks = graded((RIGHT, "    dw = np.dot(X.T, dz) / len(X)\n"))
     dw = tests["test_backpropagation_dw"]
     assert [d["name"] for d in dw["diagnoses"]] == ["dw_averaged"]
-    assert "len(X)로 나누면" in dw["diagnoses"][0]["hint"] and "four times smaller" in dw["diagnoses"][0]["hint"]
-    assert "matches the known mistake 'dw = Xᵀdz / 4" in dw["message"] and "(50% credit)" in dw["message"]
+    assert "len(X)로 나누면" in dw["diagnoses"][0]["hint"] and "four times smaller" in dw["diagnoses"][0]["hint_en"]
+    assert "matches the known mistake 'dw를 샘플 수로 나눔" in dw["message"] and "(50% credit)" in dw["message"]
     assert (dw["score"], dw["max_score"]) == (1.92, 3.84)
     named = sorted(n for n, t in tests.items() if any(d["name"] == "dw_averaged" for d in t["diagnoses"]))
     assert named == ["hidden/test_another_problem[AND-dw]", "hidden/test_another_problem[XOR-dw]",

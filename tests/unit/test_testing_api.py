@@ -14,6 +14,7 @@ import pytest
 
 from grader import testing
 from grader.errors import MissingName, RubricError
+from grader.matching import settle
 from grader.namespaces import Namespace, ReferenceSet
 from grader.rubric import VariantSpec
 from grader.sandbox import codec
@@ -73,6 +74,16 @@ def ctx() -> Iterator[testing._Context]:
     yield c
     testing._ctx.reset(token)
 
+
+
+def judged(*args: Any, **kwargs: Any) -> Any:
+    """``expect``, then the end of the test, as the runner does: a wrong answer is judged there."""
+    try:
+        out = expect(*args, **kwargs)
+        settle()
+    finally:
+        testing._ctx.get().cases.clear()  # the next call is judged as a test of its own
+    return out
 
 # --- markers ------------------------------------------------------------------------------
 
@@ -283,7 +294,7 @@ def test_expect_accepted_variant_without_hint_uses_its_title(ctx: testing._Conte
 def test_expect_mistake_with_credit_raises_partial_credit(ctx: testing._Context) -> None:
     ref = reference_set(FORWARD_VARIANTS, forward=forward)
     with pytest.raises(PartialCredit) as info:
-        expect(FakeNamespace(forward=forward_no_bias), ref, "forward", NET, X)
+        judged(FakeNamespace(forward=forward_no_bias), ref, "forward", NET, X)
     assert info.value.fraction == 0.5
     assert info.value.mistake == "no_bias"
     assert "title of no_bias" in str(info.value)  # the student is told which mistake
@@ -293,7 +304,7 @@ def test_expect_mistake_with_credit_raises_partial_credit(ctx: testing._Context)
 def test_expect_mistake_without_credit_fails_with_the_diagnosis_attached(ctx: testing._Context) -> None:
     ref = reference_set(FORWARD_VARIANTS, forward=forward)
     with pytest.raises(Failed) as info:
-        expect(FakeNamespace(forward=forward_identity), ref, "forward", NET, X)
+        judged(FakeNamespace(forward=forward_identity), ref, "forward", NET, X)
     assert str(info.value).startswith("forward: ")
     assert "title of no_activation" in str(info.value)
     assert "elements differ" in str(info.value)
@@ -304,7 +315,7 @@ def test_expect_mistake_without_credit_fails_with_the_diagnosis_attached(ctx: te
 def test_expect_unknown_wrong_answer_fails_without_diagnosis(ctx: testing._Context) -> None:
     ref = reference_set(FORWARD_VARIANTS, forward=forward)
     with pytest.raises(Failed) as info:
-        expect(FakeNamespace(forward=lambda net, x: np.zeros(1)), ref, "forward", NET, X)
+        judged(FakeNamespace(forward=lambda net, x: np.zeros(1)), ref, "forward", NET, X)
     np.testing.assert_allclose(info.value.want, forward(NET, X))
     assert ctx.diagnoses == [] and ctx.notes == []
 
@@ -313,7 +324,7 @@ def test_expect_only_consults_variants_of_the_called_function(ctx: testing._Cont
     # 'other_function' would match forward_relu but lists only sigmoid: it must not be used
     ref = reference_set([FORWARD_VARIANTS[4]], forward=forward)
     with pytest.raises(Failed):
-        expect(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
+        judged(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
     assert ctx.diagnoses == []
 
 
@@ -335,7 +346,7 @@ def test_expect_variant_that_raises_is_the_rubrics_error_naming_it(ctx: testing.
     ref = reference_set([(variant("broken", "accepted", 1.0, ("forward",)), {"forward": broken}), FORWARD_VARIANTS[0]],
                         forward=forward)
     with pytest.raises(RubricError, match=r"(?s)variant 'broken' \(variants/broken.py\) raised on forward\(.*KeyError"):
-        expect(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
+        judged(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
 
 
 def test_an_eager_reference_asks_every_variant_and_names_one_that_raises(ctx: testing._Context) -> None:
@@ -347,7 +358,7 @@ def test_an_eager_reference_asks_every_variant_and_names_one_that_raises(ctx: te
     expect(FakeNamespace(forward=forward), ref, "forward", NET, X)  # right: variants not needed
     ref.eager = True
     with pytest.raises(RubricError, match="(?s)variant 'broken'.*ValueError: shapes.*fix the variant file"):
-        expect(FakeNamespace(forward=forward), ref, "forward", NET, X)
+        judged(FakeNamespace(forward=forward), ref, "forward", NET, X)
 
 
 def test_expect_with_globals_reaches_both_sides(ctx: testing._Context) -> None:
@@ -362,7 +373,7 @@ def test_expect_with_globals_reaches_both_sides(ctx: testing._Context) -> None:
 
 def test_expect_missing_student_function_raises_missing_name(ctx: testing._Context) -> None:
     with pytest.raises(MissingName, match="`forward` is not defined"):
-        expect(FakeNamespace(), reference_set(forward=forward), "forward", NET, X)
+        judged(FakeNamespace(), reference_set(forward=forward), "forward", NET, X)
 
 
 # --- expect: unpacking by arity -----------------------------------------------------------
@@ -422,18 +433,18 @@ def test_wrong_arity_lists_the_accepted_forms(ctx: testing._Context) -> None:
     ref = reference_set(returns=RETURNS, backpropagation=bp3)
     four = FakeNamespace(backpropagation=lambda Y, A, Z: (*bp3(Y, A, Z), 0.0))
     with pytest.raises(Failed) as info:
-        expect(four, ref, "backpropagation", Y, A, Z, part="dw")
+        judged(four, ref, "backpropagation", Y, A, Z, part="dw")
     assert str(info.value) == "backpropagation returned 4 values; expected (dz, dw, db) or (dw, db)"
     single = FakeNamespace(backpropagation=lambda Y, A, Z: bp3(Y, A, Z)[1])
     with pytest.raises(Failed, match="returned a single ndarray; expected"):
-        expect(single, ref, "backpropagation", Y, A, Z, part="dw")
+        judged(single, ref, "backpropagation", Y, A, Z, part="dw")
 
 
 def test_shape_rule_per_part(ctx: testing._Context) -> None:
     strict = {"backpropagation": {**RETURNS["backpropagation"], "shapes": {}}}
     ref = reference_set(returns=strict, backpropagation=bp3)
     with pytest.raises(Failed, match=r"backpropagation → dw: shape \(2,\), expected \(2, 1\)"):
-        expect(FakeNamespace(backpropagation=bp2), ref, "backpropagation", Y, A, Z, part="dw")
+        judged(FakeNamespace(backpropagation=bp2), ref, "backpropagation", Y, A, Z, part="dw")
 
 
 def test_mistake_variant_on_a_part(ctx: testing._Context) -> None:
@@ -442,7 +453,7 @@ def test_mistake_variant_on_a_part(ctx: testing._Context) -> None:
     student = FakeNamespace(backpropagation=bp_db_from_da)
     expect(student, ref, "backpropagation", Y, A, Z, part="dw")  # dw is right in this mistake
     with pytest.raises(PartialCredit) as info:
-        expect(student, ref, "backpropagation", Y, A, Z, part="db")
+        judged(student, ref, "backpropagation", Y, A, Z, part="db")
     assert (info.value.fraction, info.value.mistake) == (0.5, "db_from_da")
 
 
@@ -452,7 +463,7 @@ def test_mistake_variant_recognised_in_the_other_arity(ctx: testing._Context) ->
     ref = reference_set([(mistake, {"backpropagation": bp_db_from_da})], returns=RETURNS, backpropagation=bp3)
     student = FakeNamespace(backpropagation=lambda Y, A, Z: bp_db_from_da(Y, A, Z)[1:])
     with pytest.raises(PartialCredit):
-        expect(student, ref, "backpropagation", Y, A, Z, part="db")
+        judged(student, ref, "backpropagation", Y, A, Z, part="db")
 
 
 # --- expect_global ------------------------------------------------------------------------
@@ -463,8 +474,10 @@ def test_expect_global_direct_variant_and_failure(ctx: testing._Context) -> None
     ref = reference_set([(ascent, {"W": np.array([[5.0], [5.0]])})], returns=returns, W=np.array([[3.0], [-2.0]]))
     got = expect_global(FakeNamespace(W=np.array([3.0, -2.0])), ref, "W")
     np.testing.assert_allclose(got, [3.0, -2.0])
+    ctx.cases.clear()  # a test of its own
     with pytest.raises(Failed) as info:
         expect_global(FakeNamespace(W=np.array([5.0, 5.0])), ref, "W")
+        settle()
     assert str(info.value).startswith("W: ")
     assert info.value.call == "the global W after the notebook ran"
     assert ctx.diagnoses == [{"name": "gradient_ascent", "kind": "mistake", "hint": "W -= dw"}]

@@ -4,7 +4,8 @@ handout's 1,000-step training run driven by the grader with the student's own fu
 import numpy as np
 
 from grader.checks.gradient import numeric_gradient, relative_error
-from grader.testing import argument_order, call_as_written, expect, fail, judge_value, parametrize, pick, points
+from grader.testing import (Failed, argument_order, call_as_written, credit, diagnose, expect, fail, judge_value,
+                            parametrize, pick, points)
 
 TASK = "backprop"
 
@@ -100,9 +101,16 @@ def _run(ns, reference, flat=False, sig=None, bp=None):
 
 
 def _cached(key, ns, reference):
+    """The run with ``ns``'s functions, once; a mistake whose gradient cannot drive the loop
+    (a dw of the wrong shape) has no run: why it stopped, a text no student's run matches."""
     k = (id(reference), key)
     if k not in _RUNS:
-        _RUNS[k] = _run(ns, reference)
+        try:
+            _RUNS[k] = _run(ns, reference)
+        except Failed as exc:
+            if key == "reference":
+                raise
+            _RUNS[k] = str(exc)
     return _RUNS[k]
 
 
@@ -144,9 +152,18 @@ def test_training_from_the_handouts_start(student, reference):
                 got = run
             if np.allclose(run, want, rtol=1e-4, atol=1e-6):
                 break
+    variants = reference.variants_for("backpropagation")
     if got is None:
+        # stopped as a known mistake's run stops (a dw or db of its wrong shape): named
+        stopped = {v.name: _cached(v.name, ns, reference) for v, ns in variants} if isinstance(error, Failed) else {}
+        same = [v for v, _ns in variants if isinstance(stopped.get(v.name), str) and stopped[v.name] == str(error)]
+        if same:
+            best = max(same, key=lambda v: v.credit_in(TASK))
+            for v in same:
+                diagnose(v.name)
+            if best.credit_in(TASK) > 0:
+                credit(best.credit_in(TASK), best.name)
         raise error
-    alternatives = [(vspec, (lambda vspec=vspec, ns=ns: _cached(vspec.name, ns, reference)))
-                    for vspec, ns in reference.variants_for("backpropagation")]
+    alternatives = [(vspec, (lambda vspec=vspec, ns=ns: _cached(vspec.name, ns, reference))) for vspec, ns in variants]
     judge_value(reference, "training", got, want, alternatives, rtol=1e-4, atol=1e-6,
                 what="W, b and A after 1,000 steps from the handout's start")

@@ -5,11 +5,14 @@ The handout's neuron: X the OR truth table, Y = [[0], [1], [1], [1]], W = [0.403
 -0.084382, -0.03125085, -0.05545413], dw = [-0.08670498, -0.13983613], db = sum(dz) =
 -0.02735214. backpropagation reads the global X (or takes it as a parameter); it may return
 (dz, dw, db) or (dw, db); a notebook that kept W a list passes A and Z of shape (4,), and its
-backpropagation is judged on those too."""
+backpropagation is judged on those too. When a block is wrong, the feedback says which blocks
+disagree with centred differences of ½Σ(A−Y)² computed with the student's own sigmoid, and by
+what factor or sign when it is a clean one."""
 
 import numpy as np
 
-from grader.testing import expect, points
+from grader.checks.gradient import numeric_gradient
+from grader.testing import call_as_written, expect, failing, localise_gradient, pick, points
 
 TASK = "backprop"  # 24 points: 13.44 here, 10.56 in the hidden tests
 
@@ -30,6 +33,35 @@ def _backprop(student, reference, part):
     # a (dw, db) form does not return dz: its dz check judges dw, which dz feeds
     expect(student, reference, "backpropagation", Y, A, Z, with_globals={"X": X}, part=part, forms=flat,
            instead="dw")
+    if failing():
+        _localise(student, reference)
+
+
+def _localise(student, reference):
+    """The student's dz, dw, db against centred differences of E = ½Σ(A−Y)² with the student's
+    own sigmoid, at the handout's W and b. Advisory: when the student's code cannot be driven
+    this way (it raises, returns something else), nothing is said."""
+    try:
+        def sig(z):
+            return np.asarray(student.call("sigmoid", z), dtype=float).reshape(np.shape(z))
+
+        def loss(z):
+            return 0.5 * float(np.sum((sig(z) - Y) ** 2))
+
+        Z, A_ref = _given()
+        A = sig(Z)
+        out = call_as_written(student, reference, "backpropagation", Y, A, Z, with_globals={"X": X})
+        analytic = {part: pick(reference, "backpropagation", out, part) for part in ("dz", "dw", "db")}
+        h = 1e-5
+        numeric = {
+            "dz": 0.5 * ((sig(Z + h) - Y) ** 2 - (sig(Z - h) - Y) ** 2) / (2 * h),  # E is a sum over Z's entries
+            "dw": numeric_gradient(lambda w: loss(X @ w + B), W),
+            "db": numeric_gradient(lambda b: loss(X @ W + b[0]), np.array([float(B)])),
+        }
+    except Exception:  # noqa: BLE001 - advisory: the tests above already judged this code
+        return
+    localise_gradient(analytic, numeric, forward_agrees=bool(np.allclose(A, A_ref, rtol=1e-6, atol=1e-9)),
+                      source="dz")
 
 
 @points(2.88)

@@ -1,12 +1,13 @@
 """Part 6: the Iris perceptron. net_input is the student's part of the class (any input: one
 sample in fit, a matrix in plot_decision_regions); the preprocessing is the student's own
 (features, scaling), so the student's class is fitted on the student's own X and y and compared
-with the handout's algorithm run on the same data."""
+with the handout's algorithm run on the same data. A net_input without the bias weight or with
+it twice, and a predict that answers 0/1, are named when every value agrees with that mistake."""
 
 import numpy as np
 
 from grader.rubric import PACKAGE_DATA
-from grader.testing import close, diagnose, fail, points
+from grader.testing import diagnose, fail, judge_value, mistake, points
 
 TASK = "perceptron"  # 22 points: 20.9 here, 1.1 in the hidden test
 
@@ -18,24 +19,32 @@ def iris_features():
     return np.array([[float(r[0]), float(r[2])] for r in rows[:100]])
 
 
-@points(6.6)
-def test_net_input_on_a_matrix(student):
-    X = iris_features()
+NET_INPUTS = {  # the handout's net_input, and the known mistakes' (weight w, input X)
+    "": lambda X, w: X @ w[1:] + w[0],
+    "net_input_without_bias": lambda X, w: X @ w[1:],
+    "net_input_bias_twice": lambda X, w: X @ w[1:] + 2 * w[0],
+}
+
+
+def judge_net_input(student, reference, X, w, what):
     p = student.new("Perceptron", 0.01, 10)
-    p.set("weight", WEIGHT.copy())
-    close(p.call("net_input", X), X @ WEIGHT[1:] + WEIGHT[0], what="net_input(X) for the 100 Iris rows")
+    p.set("weight", w.copy())
+    mistakes = [(mistake(name), net(X, w)) for name, net in NET_INPUTS.items() if name]
+    judge_value(reference, "net_input", p.call("net_input", X), NET_INPUTS[""](X, w), mistakes, what=what)
+
+
+@points(6.6)
+def test_net_input_on_a_matrix(student, reference):
+    judge_net_input(student, reference, iris_features(), WEIGHT, "net_input(X) for the 100 Iris rows")
 
 
 @points(4.4)
-def test_net_input_on_one_sample(student):
-    x = iris_features()[60]
-    p = student.new("Perceptron", 0.01, 10)
-    p.set("weight", WEIGHT.copy())
-    close(p.call("net_input", x), x @ WEIGHT[1:] + WEIGHT[0], what="net_input(x) for one sample (as fit calls it)")
+def test_net_input_on_one_sample(student, reference):
+    judge_net_input(student, reference, iris_features()[60], WEIGHT, "net_input(x) for one sample (as fit calls it)")
 
 
 @points(9.9)
-def test_fit_on_your_own_data(student):
+def test_fit_on_your_own_data(student, reference):
     X = np.asarray(student.get("X"))
     y = np.asarray(student.get("y"))
     if X.dtype.kind not in "biuf" or X.ndim != 2 or y.ndim != 1 or len(X) != len(y) or len(y) < 2:
@@ -44,27 +53,31 @@ def test_fit_on_your_own_data(student):
     labels = set(np.unique(y).tolist()) if y.dtype.kind in "biuf" else set()
     if labels != {-1, 1}:
         if labels == {0, 1}:
-            diagnose("perceptron_labels_0_1",
-                     "퍼셉트론의 레이블은 -1과 1입니다 (predict가 np.where(..., 1, -1)). "
-                     "0/1 레이블이면 (target - predict)가 틀어집니다. / "
-                     "The perceptron's classes are -1 and +1; 0/1 labels break the update (target - prediction).")
+            diagnose("perceptron_labels_0_1")
         fail(f"y holds {sorted(labels) if labels else y.dtype}: "
              "the perceptron's labels are -1 (setosa) and 1 (versicolor)")
     p = student.new("Perceptron", 0.1, 10)
     p.call("fit", X, y)
     weight, errors = _fit(X.astype(float), y, 0.1, 10)
-    close(p.get("errors"), errors, what="errors per epoch, fitted on your X and y")
-    close(p.get("weight"), weight, what="weight after fit on your X and y")
+    runs = {name: _fit(X.astype(float), y, 0.1, 10, net, low) for name, net, low in (
+        ("net_input_without_bias", NET_INPUTS["net_input_without_bias"], -1),
+        ("net_input_bias_twice", NET_INPUTS["net_input_bias_twice"], -1),
+        ("predict_returns_0_1", NET_INPUTS[""], 0))}
+    judge_value(reference, "fit", p.get("errors"), errors, [(mistake(k), v[1]) for k, v in runs.items()],
+                what="errors per epoch, fitted on your X and y")
+    judge_value(reference, "fit", p.get("weight"), weight, [(mistake(k), v[0]) for k, v in runs.items()],
+                what="weight after fit on your X and y")
 
 
-def _fit(X, y, rate, niter):
-    """The handout's Perceptron.fit (given code), with net_input = X @ w[1:] + w[0]."""
+def _fit(X, y, rate, niter, net=NET_INPUTS[""], low=-1):
+    """The handout's Perceptron.fit (given code), with net_input = X @ w[1:] + w[0] (or
+    ``net``) and predict's classes 1 and ``low``."""
     w = np.zeros(1 + X.shape[1])
     errors = []
     for _ in range(niter):
         err = 0
         for xi, target in zip(X, y, strict=True):  # len(X) == len(y): checked by the test
-            delta = rate * (target - (1 if xi @ w[1:] + w[0] >= 0.0 else -1))
+            delta = rate * (target - (1 if net(xi, w) >= 0.0 else low))
             w[1:] += delta * xi
             w[0] += delta
             err += int(delta != 0.0)

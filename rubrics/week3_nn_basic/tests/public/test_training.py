@@ -34,32 +34,49 @@ def _training_loops(sources):
     return loops
 
 
+def _list_weights(student):
+    """The shapes that show W was kept a Python list (the handout's W = [0.40316676, -0.44345216]):
+    Z and A come out (4,), A − Y with Y (4, 1) broadcasts to (4, 4), dw to (2, 4)."""
+    shapes = {}
+    for name in ("W", "A", "dz", "dw"):
+        try:
+            value = student.get(name)
+        except Exception:  # noqa: BLE001, S112 - not left by the notebook: nothing to show
+            continue
+        shapes[name] = "list" if isinstance(value, list) else tuple(np.shape(value))
+    if shapes.get("W") != "list" and shapes.get("dw") != (2, 4) and shapes.get("dz") != (4, 4):
+        return None
+    seen = ", ".join(f"{k} {'a Python list' if v == 'list' else v}" for k, v in shapes.items())
+    return {
+        "en": f"What the notebook left: {seen}. With W a list, Z = X @ W + b has shape (4,) and so has A; in "
+              "backpropagation A − Y (Y is a (4, 1) column) broadcasts a row against a column into a (4, 4) table, "
+              "dz is (4, 4), dw = Xᵀ·dz is (2, 4), and the update W − dw cannot pair (2,) with (2, 4).",
+        "ko": f"노트북에 남은 값: {seen}. W가 리스트이면 Z = X @ W + b 와 A의 모양이 (4,)가 되고, 역전파의 A − Y "
+              "(Y는 (4, 1) 열벡터)가 행과 열로 브로드캐스트되어 (4, 4) 표가 됩니다. 그래서 dz는 (4, 4), dw = Xᵀ·dz는 "
+              "(2, 4)가 되고, W − dw 는 (2,)와 (2, 4)를 맞출 수 없어 오류가 납니다.",
+    }
+
+
 def _explain(student):
-    """Name the handout's slips when the loop still has them."""
+    """Name the handout's slips (and a W kept a list) when the loop still has them."""
+    walk = _list_weights(student)
+    if walk is not None:
+        diagnose("weights_kept_list_broadcast", detail=walk)
+        return
     loops = _training_loops(getattr(student, "sources", []))
     if not loops:
-        diagnose("training_loop_missing", "No loop calling backpropagation was found: "
-                                          "the training cell did not run as a loop of 1,000 steps.")
+        diagnose("training_loop_missing")
         return
     loop = loops[-1]
     for n in ast.walk(loop):
         if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) \
                 and getattr(n.value.func, "id", "") == "backpropagation":
-            diagnose("training_result_not_kept",
-                     "훈련 루프가 backpropagation(Y, A, Z)를 호출만 하고 결과를 받지 않습니다 "
-                     "(원본 과제의 코드 그대로). "
-                     "dw, db = backpropagation(Y, A, Z) 처럼 받아야 W와 b가 바뀝니다. / "
-                     "The loop calls backpropagation(Y, A, Z) without keeping its result "
-                     "(the handout's code as given): write dw, db = backpropagation(Y, A, Z).")
+            diagnose("training_result_not_kept")
             return
     for n in ast.walk(loop):
         if isinstance(n, ast.AugAssign) and isinstance(n.op, ast.Add) and getattr(n.target, "id", "") == "W" \
                 and getattr(n.value, "id", "") == "dw":
-            diagnose("training_gradient_ascent",
-                     "W += dw 는 손실이 커지는 방향입니다 (원본 과제의 코드). "
-                     "dw가 ∂E/∂W 이면 W -= dw, b -= db 로 내려가야 합니다. / "
-                     "W += dw climbs the loss (the handout's code as given): "
-                     "with dw = ∂E/∂W, descend with W -= dw and b -= db.")
+            diagnose("training_gradient_ascent")
             return
 
 
@@ -103,11 +120,15 @@ def test_trained_weights_classify_or(student):
 
 @points(2)
 def test_outputs_are_the_neurons(student):
-    A = _values(student, "A", 4)
-    W = _values(student, "W", 2)
-    b = _values(student, "b", 1)[0]
-    if not np.array_equal((A > 0.5).astype(int), OR):
-        fail("the loop did not learn OR (see the check above), so its outputs are not those of a trained neuron")
+    try:
+        A = _values(student, "A", 4)
+        W = _values(student, "W", 2)
+        b = _values(student, "b", 1)[0]
+        if not np.array_equal((A > 0.5).astype(int), OR):
+            fail("the loop did not learn OR (see the check above), so its outputs are not those of a trained neuron")
+    except BaseException:
+        _explain(student)
+        raise
     want = 1 / (1 + np.exp(-(X @ W + b)))
     if not np.allclose(A, want, atol=0.02):
         fail(f"A = {np.round(A, 3).tolist()} is not sigmoid(XW + b) = {np.round(want, 3).tolist()} "
