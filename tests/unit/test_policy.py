@@ -8,6 +8,13 @@ Conventions of POLICY.md that these tests rely on:
   test's @points, shared among its cases), closed by ``| 합계 / total | | | N |``;
 - a variant is a row ``| `name` | what it is | credit |`` (credit as a percentage, e.g. 50%;
   ``scope = "task"`` says "whole part"; per-part credits as `` `task` N% ``);
+- every entry of mistakes.toml (the library of known mistakes) is one row of the "Named
+  mistakes" section, ``| `name` | what it is | how recognised | credit |``: the third cell says
+  how, in both languages and in exactly one of these words (``값으로 / by value``: a variant;
+  ``알려진 오류 / known error``: an error form, naming its `function`; ``메모 / note``;
+  ``검사가 이름 붙임 / named by the test``: the rubric's tests name it; ``엔진이 이름 붙임 /
+  named by the engine``: the grader attaches it itself), the last gives the credit of a check
+  showing it (``0%``, ``50%``) or, for a note, ``감점 없음 / no deduction``;
 - a slip is a row ``| `name` | its title in rubric.toml | treatment |``;
 - a worked example is a row ``| `corpus notebook` | reading | TA score | why |`` with the
   ``ta_score`` of tests/fixtures/notebooks/week3/MANIFEST.toml.
@@ -15,6 +22,7 @@ Conventions of POLICY.md that these tests rely on:
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -27,6 +35,12 @@ REPO = Path(__file__).resolve().parents[2]
 WEEK3 = REPO / "rubrics" / "week3_nn_basic"
 POLICY = WEEK3 / "POLICY.md"
 MANIFEST = REPO / "tests" / "fixtures" / "notebooks" / "week3" / "MANIFEST.toml"
+TESTS = sorted(WEEK3.glob("tests/*/test_*.py"))
+ENGINE = sorted((REPO / "grader").rglob("*.py"))
+# how a mistake of mistakes.toml is recognised: the words its row of "Named mistakes" must say
+HOW = {"value": "값으로 / by value", "error": "알려진 오류 / known error", "note": "메모 / note",
+       "test": "검사가 이름 붙임 / named by the test", "engine": "엔진이 이름 붙임 / named by the engine"}
+NO_DEDUCTION = ("감점 없음", "no deduction")
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +145,7 @@ def test_every_variant_is_listed_with_its_credit(rubric, text):
     assert rubric.variants
     for v in rubric.variants:
         row = _row(sections[v.kind], v.name, f"the {v.kind} variants")
-        assert row[-1] == _pct(v.credit), (f"{v.name}: POLICY.md says {row[-1]}, rubric.toml credit = {v.credit} "
+        assert row[-1] == _pct(v.credit), (f"{v.name}: POLICY.md says {row[-1]}, the rubric's credit = {v.credit} "
                                            f"({_pct(v.credit)})")
         if v.scope == "task":
             assert "whole part" in " ".join(row), (f"{v.name} has scope = 'task': "
@@ -140,8 +154,12 @@ def test_every_variant_is_listed_with_its_credit(rubric, text):
             assert f"`{task_name}` {_pct(c)}" in " ".join(row), f"{v.name}: its row must give `{task_name}` {_pct(c)}"
     for kind, section in sections.items():
         credit_rows = {r[0].strip("`") for r in _named_rows(section) if r[-1].endswith("%")}
-        stale = credit_rows - {v.name for v in rubric.variants if v.kind == kind}
-        assert not stale, f"POLICY.md lists {kind} variants that rubric.toml does not have: {sorted(stale)}"
+        known = {v.name for v in rubric.variants if v.kind == kind}
+        if kind == "mistake":  # mistakes.toml's are listed there too, whether a variant matches them or not
+            known |= set(rubric.mistakes)
+        stale = credit_rows - known
+        assert not stale, (f"POLICY.md lists {kind} variants that neither rubric.toml nor mistakes.toml has: "
+                           f"{sorted(stale)}")
 
 
 def test_db_from_da_halves_the_backprop_part(rubric, text):
@@ -152,15 +170,77 @@ def test_db_from_da_halves_the_backprop_part(rubric, text):
     assert f"{backprop.points:g} → {backprop.points * v.credit:g}" in " ".join(row)
 
 
-def test_every_diagnosis_of_the_tests_is_named(text):
-    mistakes = _section(text, "Named mistakes")
+def _called_by_name() -> set[str]:
+    """The mistakes the rubric's tests name literally: diagnose("x"), mistake("x"), probe(..., mistake="x")."""
     names = set()
-    for f in sorted(WEEK3.glob("tests/*/test_*.py")):
-        names.update(re.findall(r"diagnose\(\s*\"(\w+)\"", f.read_text(encoding="utf-8")))
+    for f in TESTS:
+        names.update(re.findall(r"(?:diagnose|mistake)\(\s*\"(\w+)\"|mistake\s*=\s*\"(\w+)\"",
+                                f.read_text(encoding="utf-8")))
+    return {n for pair in names for n in pair if n}
+
+
+def _strings(files: list[Path]) -> set[str]:
+    """Every string constant of these Python files (a name a test keeps in a table counts too)."""
+    out = set()
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"), filename=str(f))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                out.add(node.value)
+    return out
+
+
+def _how(m, by_tests: set[str]) -> str:
+    if m.note:
+        return "note"
+    if m.variant:
+        return "value"
+    if m.error_function:
+        return "error"
+    return "test" if m.name in by_tests else "engine"
+
+
+def test_every_diagnosis_of_the_tests_is_named(rubric, text):
+    mistakes = _section(text, "Named mistakes")
+    names = _called_by_name()
     assert {"training_result_not_kept", "training_gradient_ascent", "training_loop_missing",
-            "perceptron_labels_0_1"} <= names
+            "perceptron_labels_0_1", "gate_threshold_on_input_point", "net_input_without_bias"} <= names
+    unknown = sorted(names - set(rubric.mistakes))
+    assert not unknown, f"the rubric's tests name mistakes that mistakes.toml does not have: {unknown}"
     for name in sorted(names):
         _row(mistakes, name, "the named diagnoses")
+
+
+def test_every_known_mistake_has_one_row(rubric, text):
+    """mistakes.toml and POLICY.md's "Named mistakes" list the same mistakes, each with how it is
+    recognised and what a check showing it earns."""
+    section = _section(text, "Named mistakes")
+    raw = tomllib.loads((WEEK3 / "mistakes.toml").read_text(encoding="utf-8"))["mistakes"]
+    assert len(rubric.mistakes) == len(raw) >= 25
+    by_tests, by_engine = _strings(TESTS), _strings(ENGINE)
+    for m in rubric.mistakes.values():
+        row = _row(section, m.name, "the known mistakes of mistakes.toml")
+        assert len(row) == 4, f"{m.name}: the row needs 4 cells (name, what, how recognised, credit), has {len(row)}"
+        how = _how(m, by_tests)
+        said = [k for k, words in HOW.items() if words in row[2]]
+        assert said == [how], f"{m.name}: its 'how recognised' cell must say {HOW[how]!r} (only): {row[2]!r}"
+        if m.note:
+            assert all(w in row[-1] for w in NO_DEDUCTION), (
+                f"{m.name} is a note: its credit cell must say {' / '.join(NO_DEDUCTION)}, not {row[-1]!r}")
+        else:
+            assert row[-1] == _pct(m.credit), (f"{m.name}: POLICY.md says {row[-1]}, mistakes.toml credit = "
+                                               f"{m.credit} ({_pct(m.credit)})")
+        if m.error_function:
+            assert f"`{m.error_function}`" in row[2], (
+                f"{m.name} is an error of `{m.error_function}`: its 'how recognised' cell must name that function")
+        if m.scope == "task":
+            assert "whole part" in " ".join(row), f"{m.name} has scope = 'task': its row must say 'whole part'"
+        if not (m.variant or m.error_function):  # nothing matches it by itself: someone must name it
+            assert m.name in by_tests | by_engine, (
+                f"{m.name} has neither variant nor error, and neither the rubric's tests nor the grader name it: "
+                "it can never be shown")
+    listed = {r[0].strip("`") for r in _named_rows(section)}
+    stale = listed - set(rubric.mistakes) - {v.name for v in rubric.variants if v.kind == "mistake"}
+    assert not stale, f"POLICY.md's Named mistakes lists what mistakes.toml does not have: {sorted(stale)}"
 
 
 def test_every_slip_is_listed_with_its_title(rubric, text):
