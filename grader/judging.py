@@ -17,7 +17,7 @@ from collections.abc import Callable
 from grader.checking import Failed, _current, diagnose, note
 from grader.checks.compare import compare
 from grader.errors import RubricError
-from grader.matching import NOT_RETURNED, Case, diagnose_variant, record
+from grader.matching import NOT_RETURNED, Case, record
 
 __all__ = ["argument_order", "call_as_written", "expect", "expect_global", "judge_value", "pick", "probe",
            "returns_bool"]
@@ -153,13 +153,11 @@ def _conclude(v: _Verdict, name: str, part: str | None, case: Case) -> Any:
     if v.how:
         note(f"{label}: judged {v.how}")
     case.got, case.passed = v.got, v.rank >= 2
-    if v.rank == 2:
+    if v.rank == 2:  # named when the test ends, if it passes: a reading explains a right test only
         vs = v.vspec
-        diagnose_variant(vs, "accepted" if vs.kind == "accepted" else "reading")
-        if vs.kind == "accepted":
-            note(f"{label}: recognised reading '{vs.title}', accepted")
-        else:
-            note(f"{label}: '{vs.title}', full credit here (it is counted where it matters)")
+        case.reading = vs
+        case.reading_note = (f"{label}: recognised reading '{vs.title}', accepted" if vs.kind == "accepted" else
+                             f"{label}: '{vs.title}', full credit here (it is counted where it matters)")
     elif v.rank < 2:
         if v.failure is None:  # a wrong answer's verdict always carries its failure
             raise AssertionError("a wrong answer's verdict without its failure")

@@ -38,6 +38,8 @@ class Case:
     failure: Failed | None = None
     inputs: dict[str, Any] = field(default_factory=dict)  # the call's arrays by name (a broadcast's walk)
     cache: dict[str, Any] = field(default_factory=dict)
+    reading: Any = None  # the accepted reading (or full-credit variant) the answer matched
+    reading_note: str = ""
 
     def answer(self, vspec: Any) -> Any:
         """What ``vspec``'s mutant answers to this case (asked once); None when it is not about it."""
@@ -93,12 +95,20 @@ def settle() -> None:
     c = _current()
     failed = [k for k in c.cases if not k.passed]
     if not failed:
+        for k in c.cases:
+            if k.reading is not None:
+                diagnose_variant(k.reading, "accepted" if k.reading.kind == "accepted" else "reading")
+                if k.reading_note not in c.notes:
+                    c.notes.append(k.reading_note)
         return
     first = failed[0]
     named = _explaining(c.cases)
+    found_before, c.diagnoses = c.diagnoses, []  # the mistakes come first, then what the test found
     for vspec in named:
         diagnose_variant(vspec)
     _walk_broadcast(first)
+    for d in found_before:
+        c.add_diagnosis(d)
     if first.failure is None:
         raise AssertionError("a failed case without its failure")
     if not named:

@@ -140,6 +140,16 @@ class Diagnosis:
             return str(getattr(self, f"{field}_en")) or own
         return own or str(getattr(self, f"{field}_en", ""))
 
+    def without_findings(self) -> Diagnosis:
+        """Only the mistake's name and words: what a hidden test may show (no detail and no
+        table, which speak of the test's inputs and values)."""
+        return replace(self, detail="", detail_en="", table=())
+
+    def label_key(self) -> str:
+        """The catalogue key of this kind of diagnosis (``grader.report.i18n``)."""
+        return {"accepted": "recognised", "reading": "recognised", "note": "diagnosis_note",
+                "gradient": "diagnosis_gradient"}.get(self.kind, "mistake")
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "kind": self.kind, "hint": self.hint}
         d.update({k: getattr(self, k) for k in self._TEXTS if getattr(self, k)})

@@ -74,11 +74,15 @@ def _num(x: np.ndarray) -> str:
 Verdict = tuple[str, str, "float | None", float]  # block, agrees | factor | differs, factor, relative error
 
 
+def _same_factor(a: float | None, b: float | None) -> bool:
+    return a is None and b is None or (a is not None and b is not None and abs(a - b) <= 1e-4 * abs(a))
+
+
 def _sentences(verdicts: list[Verdict], lang: str) -> list[str]:
     """One sentence per run of blocks with the same verdict."""
     groups: list[list[Verdict]] = []
     for v in verdicts:
-        if groups and (groups[-1][0][1], groups[-1][0][2]) == (v[1], v[2]):
+        if groups and groups[-1][0][1] == v[1] and _same_factor(groups[-1][0][2], v[2]):
             groups[-1].append(v)
         else:
             groups.append([v])

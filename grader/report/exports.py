@@ -2,8 +2,9 @@
 
 Every writer is pure apart from the files it writes, writes each file atomically
 (temporary file + rename, so a killed run never leaves half a file), and returns the
-paths it wrote. Hidden tests keep their name and verdict only, in every format
-(invariant 7): no message, no diagnosis.
+paths it wrote. Hidden tests keep their name, their verdict and the names and hints of the
+known mistakes they showed, in every format (invariant 7): never their message, inputs or
+expected values.
 
 Text that came from a student's notebook (error messages, file and folder names) is
 treated as hostile: ANSI colour codes and characters XML cannot hold are removed,
@@ -116,8 +117,8 @@ def _is_hidden(test: TestResult) -> bool:
     return test.visibility != "public"  # unknown visibility is treated as hidden
 
 
-def _diagnosis_text(diagnosis: Diagnosis) -> str:
-    name, hint = diagnosis.name, diagnosis.hint
+def _diagnosis_text(diagnosis: Diagnosis, lang: str = "en") -> str:
+    name, hint = diagnosis.name, diagnosis.text("hint", lang)
     return f"{name}: {hint}" if name and hint else name or hint
 
 
@@ -127,9 +128,13 @@ def _test_output(test: TestResult, lang: str = "en") -> str:
     The status stays a code (``failed``, ``timeout``): Gradescope and JUnit readers match on it.
     """
     status = test.status
-    if _is_hidden(test):
-        return "" if status == "passed" else t("hidden_test_status", lang, status=status)
-    parts = [test.message, *(_diagnosis_text(d) for d in test.diagnoses)]
+    if _is_hidden(test):  # the verdict, and the names and words of the mistakes it showed: never values
+        if status == "passed":
+            return ""
+        named = [_diagnosis_text(d, lang) for d in test.diagnoses]
+        return clean_text("\n".join([t("hidden_test_status", lang, status=status), *named]), limit=MAX_MESSAGE,
+                          lang=lang)
+    parts = [test.message, *(_diagnosis_text(d, lang) for d in test.diagnoses)]
     text = "\n".join(p for p in parts if p)
     if status in ("error", "timeout") and not text.startswith(status):
         text = f"{status}: {text}" if text else status

@@ -27,8 +27,9 @@ def _fmt(x: object) -> str:
 
 
 def _student_test(test: TestResult, lang: str) -> TestResult:
-    if test.visibility == "hidden":
-        return replace(test, message="", diagnoses=(), notes=(), details=Details())
+    if test.visibility == "hidden":  # the mistake's name and words, never what it was found on
+        return replace(test, message="", diagnoses=tuple(d.without_findings() for d in test.diagnoses), notes=(),
+                       details=Details())
     return replace(test, message=clean_text(test.message, limit=4000, lang=lang))
 
 

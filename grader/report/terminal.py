@@ -15,6 +15,7 @@ from rich.text import Text
 from grader.report.adapt import ResultLike, as_result
 from grader.report.exports import clean_text
 from grader.report.i18n import CONSOLE_LANG, t
+from grader.result import Diagnosis
 
 _STYLE = {"passed": "green", "failed": "red", "error": "dark_orange", "timeout": "yellow"}
 
@@ -43,16 +44,27 @@ def print_result(result: ResultLike, *, lang: str = "ko", console: Console | Non
         line = Text(f"  ✗ {test.name}", style=_STYLE.get(test.status, "red"))
         line.append(f"  [{t(test.status, lang)}]", style="dim")
         con.print(line)
-        if test.visibility == "hidden":
-            continue
-        if test.message:
+        hidden = test.visibility == "hidden"
+        if test.message and not hidden:
             con.print(Text("    " + clean_text(test.message, limit=600, lang=lang)))
         for d in test.diagnoses:
-            con.print(Text(f"    → {d.name}: {clean_text(d.hint, limit=400, lang=lang)}", style="cyan"))
+            _print_diagnosis(con, d.without_findings() if hidden else d, lang)
     for test in r.tests:
-        if test.status == "passed" and test.visibility != "hidden":
+        if test.status == "passed":
             for d in test.diagnoses:
-                con.print(Text(f"  ✓ {test.name}: {t('recognised', lang)} · {d.name}", style="green"))
+                if d.kind in ("accepted", "reading"):
+                    con.print(Text(f"  ✓ {test.name}: {t('recognised', lang)} · {d.name}", style="green"))
+                else:  # a note beside full marks
+                    con.print(Text(f"  ✓ {test.name}: {t(d.label_key(), lang)} · {d.name}", style="cyan"))
+                    con.print(Text(f"    {clean_text(d.text('hint', lang), limit=400, lang=lang)}", style="dim"))
+
+
+def _print_diagnosis(con: Console, d: Diagnosis, lang: str) -> None:
+    title = d.text("title", lang)
+    con.print(Text(f"    → {t(d.label_key(), lang)}: {d.name}" + (f" · {title}" if title else ""), style="cyan"))
+    con.print(Text(f"      {clean_text(d.text('hint', lang), limit=400, lang=lang)}", style="cyan"))
+    if d.text("detail", lang):
+        con.print(Text(f"      {clean_text(d.text('detail', lang), limit=900, lang=lang)}", style="dim"))
 
 
 class BatchProgress:

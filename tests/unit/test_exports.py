@@ -23,6 +23,7 @@ from grader.report.exports import (
 )
 
 HIDDEN_SECRET = "expected [0 1 1 0] for x=(1, 1)"  # noqa: S105 -- a hidden test's message, not a password
+HIDDEN_HINT = "XOR = AND(NAND(x1, x2), OR(x1, x2))"  # a mistake's words: shown even on a hidden test
 
 
 def make_result(student: str = "김민준", filename: str = "week3_assignmet2(수정).ipynb",
@@ -58,7 +59,8 @@ def make_result(student: str = "김민준", filename: str = "week3_assignmet2(�
              "diagnoses": [{"name": "db_from_da", "kind": "mistake", "hint": "db를 da의 합으로 계산했습니다"}]},
             {"name": "test_hidden_xor[1-1]", "task": "gates", "score": 0.0, "max_score": 1.0,
              "visibility": "hidden", "status": "failed", "message": HIDDEN_SECRET,
-             "diagnoses": [{"name": "xor_as_or", "kind": "mistake", "hint": HIDDEN_SECRET}]},
+             "diagnoses": [{"name": "xor_as_or", "kind": "mistake", "hint": HIDDEN_HINT,
+                            "detail": HIDDEN_SECRET}]},
             {"name": "test_hidden_forward", "task": "backprop", "score": 0.0, "max_score": 1.0,
              "visibility": "hidden", "status": "timeout", "message": HIDDEN_SECRET,
              "diagnoses": []},
@@ -164,10 +166,10 @@ def test_gradescope_never_leaks_hidden_messages(tmp_path: Path,
     for path in write_gradescope(results, tmp_path):
         text = path.read_text(encoding="utf-8")
         assert HIDDEN_SECRET not in text
-        assert "xor_as_or" not in text
     hidden = {t["name"]: t for t in gradescope_result(results[0])["tests"]
               if t["visibility"] == "after_published"}
-    assert hidden["test_hidden_xor[1-1]"]["output"] == "hidden test: failed"
+    # the verdict and the mistake's name and words (invariant 7); never the message or a detail
+    assert hidden["test_hidden_xor[1-1]"]["output"] == f"hidden test: failed\nxor_as_or: {HIDDEN_HINT}"
     assert hidden["test_hidden_forward"]["output"] == "hidden test: timeout"
     assert hidden["test_hidden_or"]["output"] == ""
     # a test with a visibility other than public is treated as hidden, not shown

@@ -2,58 +2,24 @@
 
 The notebook is the reference solution with one line changed, as a student would write it; its
 code cells run in this process (as the reference's do), and the week-3 rubric's tests, public
-and hidden, grade it against the reference and its variants, as ``grader grade`` does.
+and hidden, grade it against the reference and its variants, as ``grader grade`` does (the
+``graded`` fixture, in conftest.py).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import nbformat
-import pytest
-
-from grader import notebook as nbio
-from grader import rubric
-from grader.namespaces import ReferenceNamespace, ReferenceSet
-from grader.runner import run_tests
-from grader.scoring import score_tests
-
-ROOT = Path(__file__).resolve().parents[2]
 RIGHT = "    dw = np.dot(X.T, dz)\n"
-
-
-def cells(change: tuple[str, str] | None = None) -> list[str]:
-    nb = nbformat.read(ROOT / "solutions" / "week3_nn_basic" / "reference.ipynb", as_version=4)
-    sources = [nbio.remove_markers(c.source) for c in nb.cells if c.cell_type == "code"]
-    if change is None:
-        return sources
-    hits = [i for i, s in enumerate(sources) if change[0] in s]
-    assert len(hits) == 1, change[0]
-    sources[hits[0]] = sources[hits[0]].replace(change[0], change[1])
-    return sources
-
-
-@pytest.fixture(scope="module")
-def graded() -> Any:
-    def grade(change: tuple[str, str]) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
-        rb = rubric.load(ROOT / "rubrics" / "week3_nn_basic")
-        ref = cells()
-        reference = ReferenceSet(
-            ReferenceNamespace(ref, files=rb.files),
-            [(v, ReferenceNamespace([*ref, v.source], files=rb.files, prefix=f"{v.name}:")) for v in rb.variants],
-            rb.returns,
-        )
-        student = ReferenceNamespace(cells(change), files=rb.files)
-        tests, tasks = score_tests(run_tests(rb, student=student, reference=reference, budget=600), rb.tasks)
-        return {t["name"]: t for t in tests}, {t["name"]: t["score"] for t in tasks}
-    return grade
 
 
 def test_dw_averaged_is_named_with_its_hint_and_half_credit(graded: Any) -> None:
     tests, tasks = graded((RIGHT, "    dw = np.dot(X.T, dz) / len(X)\n"))
     dw = tests["test_backpropagation_dw"]
-    assert [d["name"] for d in dw["diagnoses"]] == ["dw_averaged"]
+    assert [d["name"] for d in dw["diagnoses"]] == ["dw_averaged", "gradient_check"]
+    gradient = dw["diagnoses"][1]  # dz and db right, dw a quarter of the finite differences
+    assert [f"{b}: right" in gradient["detail_en"] for b in ("dz", "db")] == [True, True]
+    assert "dw: exactly 0.25x the expected value. A quarter" in gradient["detail_en"]
     assert "len(X)로 나누면" in dw["diagnoses"][0]["hint"] and "four times smaller" in dw["diagnoses"][0]["hint_en"]
     assert "matches the known mistake 'dw를 샘플 수로 나눔" in dw["message"] and "(50% credit)" in dw["message"]
     assert (dw["score"], dw["max_score"]) == (1.92, 3.84)

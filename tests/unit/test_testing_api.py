@@ -278,7 +278,7 @@ def test_expect_direct_match_passes_and_returns_the_students_value(ctx: testing.
 
 def test_expect_accepted_variant_passes_with_a_diagnosis_and_a_note(ctx: testing._Context) -> None:
     ref = reference_set(FORWARD_VARIANTS, forward=forward)
-    got = expect(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
+    got = judged(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
     np.testing.assert_allclose(got, forward_relu(NET, X))
     assert ctx.diagnoses == [{"name": "relu_hidden", "kind": "accepted",
                               "hint": "ReLU in the hidden layer is accepted."}]
@@ -287,7 +287,7 @@ def test_expect_accepted_variant_passes_with_a_diagnosis_and_a_note(ctx: testing
 
 def test_expect_accepted_variant_without_hint_uses_its_title(ctx: testing._Context) -> None:
     ref = reference_set(FORWARD_VARIANTS, forward=forward)
-    expect(FakeNamespace(forward=forward_sigmoid_out), ref, "forward", NET, X)
+    judged(FakeNamespace(forward=forward_sigmoid_out), ref, "forward", NET, X)
     assert ctx.diagnoses[0]["hint"] == "title of sigmoid_out"
 
 
@@ -333,7 +333,7 @@ def test_expect_accepted_readings_win_over_mistakes(ctx: testing._Context) -> No
     ref = reference_set([(variant("m", "mistake", 0.5, ("forward",)), same),
                          (variant("a", "accepted", 1.0, ("forward",)), same)],
                         forward=forward)
-    expect(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
+    judged(FakeNamespace(forward=forward_relu), ref, "forward", NET, X)
     assert [d["name"] for d in ctx.diagnoses] == ["a"]
 
 
