@@ -126,8 +126,7 @@ def credit(fraction: float, mistake: str, hint: str | None = None) -> None:
     test's message), any other by ``hint``."""
     known = _current().mistakes.get(mistake)
     diagnose(mistake, None if known is not None else hint)
-    message = hint or f"matches the known mistake '{known.title if known is not None else mistake}' " \
-                      f"({fraction:.0%} credit)"
+    message = hint or f"matches the known mistake {mistake} ({fraction:.0%} credit)"
     raise PartialCredit(fraction, mistake, message)
 
 

@@ -115,7 +115,7 @@ def settle() -> None:
         raise first.failure
     best = max(named, key=lambda v: v.credit_in(c.task))  # the first of the most generous
     fraction = best.credit_in(c.task)
-    titles = " and ".join(f"'{v.title}'" for v in named)
+    titles = " and ".join(v.name for v in named)  # the report gives each one's words in the reader's language
     known = "the known mistake" if len(named) == 1 else "the known mistakes"
     if fraction > 0 and getattr(best, "scope", "test") == "task":
         c.task_credit = fraction if c.task_credit is None else min(c.task_credit, fraction)

@@ -46,6 +46,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "diagnosis_note": {"ko": "참고 (감점 없음)", "en": "note (no deduction)"},
     "diagnosis_gradient": {"ko": "기울기 검사", "en": "gradient check"},
     "formula": {"ko": "공식", "en": "formula"},
+    "see_above": {"ko": "(위와 같음)", "en": "(as above)"},
     "all_passed": {"ko": "모든 테스트를 통과했습니다.", "en": "All tests passed."},
     "all_public_passed": {"ko": "모든 공개 테스트를 통과했습니다.", "en": "All public tests passed."},
     "failed_tests": {"ko": "실패한 테스트", "en": "Failed tests"},

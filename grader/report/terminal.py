@@ -40,6 +40,7 @@ def print_result(result: ResultLike, *, lang: str = "ko", console: Console | Non
         con.print(Text(t("all_passed", lang), style="green"))
     else:
         con.print(Text(f"{t('failed_tests', lang)} ({len(failed)})", style="bold red"))
+    shown: set[str] = set()  # a diagnosis several tests share (a gradient check) is written out once
     for test in failed:
         line = Text(f"  ✗ {test.name}", style=_STYLE.get(test.status, "red"))
         line.append(f"  [{t(test.status, lang)}]", style="dim")
@@ -48,7 +49,7 @@ def print_result(result: ResultLike, *, lang: str = "ko", console: Console | Non
         if test.message and not hidden:
             con.print(Text("    " + clean_text(test.message, limit=600, lang=lang)))
         for d in test.diagnoses:
-            _print_diagnosis(con, d.without_findings() if hidden else d, lang)
+            _print_diagnosis(con, d.without_findings() if hidden else d, lang, shown)
     for test in r.tests:
         if test.status == "passed":
             for d in test.diagnoses:
@@ -59,12 +60,18 @@ def print_result(result: ResultLike, *, lang: str = "ko", console: Console | Non
                     con.print(Text(f"    {clean_text(d.text('hint', lang), limit=400, lang=lang)}", style="dim"))
 
 
-def _print_diagnosis(con: Console, d: Diagnosis, lang: str) -> None:
+def _print_diagnosis(con: Console, d: Diagnosis, lang: str, shown: set[str]) -> None:
     title = d.text("title", lang)
     con.print(Text(f"    → {t(d.label_key(), lang)}: {d.name}" + (f" · {title}" if title else ""), style="cyan"))
-    con.print(Text(f"      {clean_text(d.text('hint', lang), limit=400, lang=lang)}", style="cyan"))
-    if d.text("detail", lang):
-        con.print(Text(f"      {clean_text(d.text('detail', lang), limit=900, lang=lang)}", style="dim"))
+    words = [d.text("hint", lang), d.text("detail", lang)]
+    key = "\n".join(words)
+    if key in shown:
+        con.print(Text(f"      {t('see_above', lang)}", style="dim"))
+        return
+    shown.add(key)
+    con.print(Text(f"      {clean_text(words[0], limit=400, lang=lang)}", style="cyan"))
+    if words[1]:
+        con.print(Text(f"      {clean_text(words[1], limit=900, lang=lang)}", style="dim"))
 
 
 class BatchProgress:

@@ -26,6 +26,7 @@ from grader.runner import run_one
 from grader.sandbox import kernel_side
 from grader.sandbox.offline import setup_code
 from grader.scoring import TaskSpec, score_tests
+from helpers import judged
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,7 +110,7 @@ def test_a_function_is_judged_as_it_worked_where_it_was_defined(context):
     nb2 = Notebook("def sigmoid(x):\n    return np.exp(x) / (1 + np.exp(x))",
                    "def sigmoid(net):\n    return 1 / (1 + np.exp(-net))")
     with pytest.raises(testing.Failed, match="nan"):
-        testing.expect(nb2, reference(), "sigmoid", np.array([500000.0]), definition="first")
+        judged(nb2, reference(), "sigmoid", np.array([500000.0]), definition="first")
     testing.expect(nb2, reference(), "sigmoid", np.array([500000.0]))
 
 
@@ -120,20 +121,20 @@ def test_flat_inputs_the_notebook_uses_are_tried(context):
     np.testing.assert_allclose(np.ravel(got), [-0.08670498, -0.13983613], atol=1e-7)
     assert any("shaped the way the notebook itself passes them" in n for n in context.notes)
     with pytest.raises(testing.Failed):  # without the form it is a (2, 4) broadcast
-        testing.expect(nb, reference(), "backpropagation", Y, A, Z, with_globals={"X": X}, part="dw")
+        judged(nb, reference(), "backpropagation", Y, A, Z, with_globals={"X": X}, part="dw")
 
 
 def test_a_dw_db_form_has_its_dz_check_judge_dw(context):
     nb = Notebook(REFERENCE.replace("return dz, dw, db", "return dw, db").replace("da = A - Y", "da = Y - A"))
     with pytest.raises(testing.Failed, match="dw"):
-        testing.expect(nb, reference(), "backpropagation", Y, A, Z, with_globals={"X": X}, part="dz", instead="dw")
+        judged(nb, reference(), "backpropagation", Y, A, Z, with_globals={"X": X}, part="dz", instead="dw")
 
 
 def test_db_from_da_halves_the_whole_task_and_is_named(context):
     variant = (DB_FROM_DA, "def backpropagation(Y, A, Z):\n    da = A - Y\n    dz = da * sigmoid_prime(Z)\n"
                            "    return dz, X.T @ dz, np.sum(da)\n")
     nb = Notebook(REFERENCE.replace("db = np.sum(dz)", "db = np.sum(da)"))
-    testing.expect(nb, reference(variant), "backpropagation", Y, A, Z, with_globals={"X": X}, part="db")
+    judged(nb, reference(variant), "backpropagation", Y, A, Z, with_globals={"X": X}, part="db")
     assert context.task_credit == 0.5 and [d["name"] for d in context.diagnoses] == ["db_from_da"]
     outcomes = [
         {"task": "backprop", "weight": 1.0, "fraction": 1.0, "task_credit": 0.5, "name": "db"},
@@ -219,7 +220,7 @@ def test_a_missing_kernel_package_is_a_clear_error_before_grading(monkeypatch):
 def test_a_student_error_in_every_attempt_is_the_first_error(context):
     nb = Notebook("def sigmoid_prime(z):\n    raise ValueError('debug')")
     with pytest.raises(StudentError, match="debug"):
-        testing.expect(nb, reference(), "sigmoid_prime", np.zeros(3))
+        judged(nb, reference(), "sigmoid_prime", np.zeros(3))
 
 
 def test_the_runner_reports_a_task_scoped_reading_as_failed_with_full_test_credit():

@@ -18,6 +18,7 @@ from grader.matching import settle
 from grader.namespaces import Namespace, ReferenceSet
 from grader.rubric import VariantSpec
 from grader.sandbox import codec
+from helpers import judged
 from grader.testing import (
     Failed,
     PartialCredit,
@@ -75,25 +76,6 @@ def ctx() -> Iterator[testing._Context]:
     testing._ctx.reset(token)
 
 
-
-def judged(*args: Any, **kwargs: Any) -> Any:
-    """``expect``, then the end of the test, as the runner does: a wrong answer is judged there."""
-    try:
-        out = expect(*args, **kwargs)
-        settle()
-    finally:
-        testing._ctx.get().cases.clear()  # the next call is judged as a test of its own
-    return out
-
-# --- markers ------------------------------------------------------------------------------
-
-def test_markers_set_metadata() -> None:
-    @points(3)
-    @timeout(2)
-    def test_x(student: Any) -> None:
-        pass
-
-    assert test_x.__grader__ == {"points": 3.0, "timeout": 2.0}
 
 
 @pytest.mark.parametrize("marker, message", [
@@ -297,7 +279,7 @@ def test_expect_mistake_with_credit_raises_partial_credit(ctx: testing._Context)
         judged(FakeNamespace(forward=forward_no_bias), ref, "forward", NET, X)
     assert info.value.fraction == 0.5
     assert info.value.mistake == "no_bias"
-    assert "title of no_bias" in str(info.value)  # the student is told which mistake
+    assert "known mistake no_bias" in str(info.value)  # the student is told which mistake (its words: the diagnosis)
     assert ctx.diagnoses == [{"name": "no_bias", "kind": "mistake", "hint": "add B1 and B2"}]
 
 
@@ -306,7 +288,7 @@ def test_expect_mistake_without_credit_fails_with_the_diagnosis_attached(ctx: te
     with pytest.raises(Failed) as info:
         judged(FakeNamespace(forward=forward_identity), ref, "forward", NET, X)
     assert str(info.value).startswith("forward: ")
-    assert "title of no_activation" in str(info.value)
+    assert "known mistake no_activation" in str(info.value)
     assert "elements differ" in str(info.value)
     assert info.value.call.startswith("forward({")
     assert ctx.diagnoses == [{"name": "no_activation", "kind": "mistake", "hint": "apply sigmoid in the hidden layer"}]
