@@ -47,6 +47,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "diagnosis_gradient": {"ko": "기울기 검사", "en": "gradient check"},
     "formula": {"ko": "공식", "en": "formula"},
     "see_above": {"ko": "(위와 같음)", "en": "(as above)"},
+    "gradcheck_columns": {"ko": "블록|여러분의 값|수치 미분|상대 오차|판정",
+                          "en": "block|yours|numeric|relative error|verdict"},
     "all_passed": {"ko": "모든 테스트를 통과했습니다.", "en": "All tests passed."},
     "all_public_passed": {"ko": "모든 공개 테스트를 통과했습니다.", "en": "All public tests passed."},
     "failed_tests": {"ko": "실패한 테스트", "en": "Failed tests"},
