@@ -122,6 +122,8 @@ def localise(analytic: dict[str, np.ndarray | None], numeric: dict[str, np.ndarr
             continue
         err = relative_error(g.reshape(np.shape(num)), num)
         r = None if err <= tol else clean_factor(g, num)
+        if r is not None and g.size == 1 and not any(abs(f - r) <= 1e-4 * abs(f) for f in _FACTORS):
+            r = None  # one number is always "some factor" of another: only a telling one is said
         verdict = "agrees" if err <= tol else "factor" if r is not None else "differs"
         rows.append((block, _num(g), _num(num), f"{err:.1e}", f"exactly {r:g}x" if r is not None else verdict))
         verdicts.append((block, verdict, r, err))

@@ -195,6 +195,9 @@ def test_clean_factors_are_told_apart(factor: float, words: str) -> None:
     assert f"exactly {factor:g}x the expected value. {words}" in d["detail_en"]
     assert clean_factor(numeric["dz"] + [0, 0.01, 0, 0], numeric["dz"]) is None
     assert clean_factor(numeric["dz"], numeric["dz"]) is None  # right is not "1x"
+    # one number is some factor of any other: only a telling factor is said for a one-number block
+    odd = localise({**numeric, "db": numeric["db"] * 3.9859}, numeric, forward_agrees=True)
+    assert "db: off" in odd["detail_en"] and "3.9859" not in odd["detail_en"]
 
 
 # -- broadcasts ---------------------------------------------------------------------------------
