@@ -133,10 +133,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
               "sum) carries the wrong shape on. Make them the same shape: {row}.reshape(-1, 1), or keep W a (2, 1) "
               "array so that A comes out as a column."},
     "broadcast_stretched": {
-        "ko": "{head}. 길이 1이어야 할 축이 {n}으로 늘어났습니다: 어딘가에서 행 모양의 배열(({n},) 또는 (1, {n}))과 ({n}, 1) 열벡터가 "
+        "ko": "{head}. 길이 1이어야 할 축이 {n}으로 늘어났습니다: 어딘가에서 행 모양의 배열(({n},) 또는 (1, {n}))과 "
+              "({n}, 1) 열벡터가 "
               "원소별 연산을 만나 (예: A.flatten() − Y, 또는 W를 파이썬 리스트로 둔 채 계산한 A), {n}개의 값 대신 "
               "{n}×{n} 표가 되었습니다. {n}개 샘플의 배열은 모두 ({n}, 1) 열벡터로 두세요 (reshape(-1, 1)).",
-        "en": "{head}. An axis of length 1 was stretched to {n}: somewhere a row (shape ({n},) or (1, {n})) met a ({n}, 1) "
+        "en": "{head}. An axis of length 1 was stretched to {n}: somewhere a row (shape ({n},) or (1, {n})) met a "
+              "({n}, 1) "
               "column in an element-wise operation (for example A.flatten() − Y, or an A computed from a W kept as a "
               "Python list), which gives a {n}×{n} table instead of {n} values. Keep every array of the {n} samples "
               "a ({n}, 1) column (reshape(-1, 1))."},
