@@ -55,8 +55,7 @@ class ReferenceCache:
             sources = reference_sources(rubric)
             main = ReferenceNamespace(sources, files=rubric.files)
             variants: list[tuple[Any, Namespace]] = [
-                (v, LazyReference(lambda v=v: ReferenceNamespace([*sources, v.source], files=rubric.files,
-                                                                 prefix=f"{v.name}:")))
+                (v, LazyReference(lambda v=v, main=main: main.derive(v.source, prefix=f"{v.name}:")))
                 for v in rubric.variants
             ]
             self._sets[key] = ReferenceSet(main, variants, rubric.returns)

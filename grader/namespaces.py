@@ -233,6 +233,27 @@ class ReferenceNamespace(Namespace):
                 except Exception as exc:
                     raise RubricError(f"the reference solution fails in code cell {i}: "
                                       f"{type(exc).__name__}: {exc}") from exc
+        self.snapshot = _fork(self.ns)  # as the cells left it, before any test calls into it
+
+    def derive(self, source: str, *, prefix: str) -> ReferenceNamespace:
+        """This reference with ``source`` (a variant's functions) run after its cells, without
+        running the cells again: the same as ``ReferenceNamespace([*sources, source])``, since
+        a variant only replaces functions, which run last either way. Everything the cells left
+        is copied; every function and class the reference defined is rebound to the copy, so
+        that a reference function calling a replaced one calls the replacement."""
+        new = object.__new__(ReferenceNamespace)
+        new.recorder, new.prefix, new.handles, new.memo, new.tapes = None, prefix, {}, {}, {}
+        new.tape, new.replayed, new.live, new.dir = [], [], True, self.dir
+        new.sources = [*self.sources, source]
+        new.ns = _fork(self.snapshot)
+        new.snapshot = self.snapshot
+        with _chdir(self.dir), _quiet():
+            try:
+                exec(compile(source, f"<reference cell {len(self.sources)}>", "exec"), new.ns)  # noqa: S102 - trusted
+            except Exception as exc:
+                raise RubricError(f"the reference solution fails in code cell {len(self.sources)}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+        return new
 
     def begin_test(self, name: str = "") -> None:
         # Replay tapes: the reference is deterministic, so the replies a test got from it last
@@ -281,6 +302,40 @@ class ReferenceNamespace(Namespace):
         if self.recorder is not None:
             self.recorder[self.prefix + self._key(req)] = reply
         return _interpret_local(reply, what)
+
+
+def _fork(ns: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a reference's globals whose functions and classes run in the copy."""
+    import types
+
+    out: dict[str, Any] = {}
+
+    def rebind(f: types.FunctionType) -> types.FunctionType:
+        g = types.FunctionType(f.__code__, out, f.__name__, f.__defaults__, f.__closure__)
+        g.__kwdefaults__, g.__qualname__, g.__doc__ = copy.copy(f.__kwdefaults__), f.__qualname__, f.__doc__
+        g.__dict__.update(f.__dict__)
+        return g
+
+    def own(v: Any) -> bool:
+        return getattr(v, "__module__", None) == ns.get("__name__") or getattr(v, "__globals__", None) is ns
+
+    for name, value in ns.items():
+        if name == "__builtins__":
+            out[name] = value
+        elif isinstance(value, types.FunctionType) and value.__globals__ is ns:
+            out[name] = rebind(value)
+        elif isinstance(value, type) and own(value):
+            body = {k: rebind(v) if isinstance(v, types.FunctionType) and v.__globals__ is ns else v
+                    for k, v in vars(value).items() if k not in ("__dict__", "__weakref__")}
+            out[name] = type(value)(value.__name__, value.__bases__, body)
+        elif isinstance(value, (types.ModuleType, types.BuiltinFunctionType, type)) or callable(value):
+            out[name] = value  # modules, imported functions and classes: shared, as two runs would import them
+        else:
+            try:
+                out[name] = copy.deepcopy(value)
+            except Exception:  # noqa: BLE001 - a value that cannot be copied is shared (read-only in practice)
+                out[name] = value
+    return out
 
 
 class RecordedNamespace(Namespace):

@@ -267,3 +267,32 @@ def test_handle_refs_stay_plain_outside_namespaces() -> None:
     ref = ReferenceNamespace(SOURCES)
     p = ref.new("Perceptron")
     assert p.ref == HandleRef(1, "Perceptron")
+
+
+@pytest.mark.parametrize("change", [
+    ("    dz = da * sigmoid_prime(Z)\n", "    dz = da\n"),  # many backprop variants, the training runs
+    ("    return AND(NAND(x1, x2), OR(x1, x2))", "    return NAND(NAND(x1, x2), OR(x1, x2))"),  # XOR calls OR
+    ("    z1 = sigmoid(a1)\n", "    z1 = a1\n"),  # forward, its readings
+])
+def test_a_derived_variant_answers_as_one_run_from_scratch(change: tuple[str, str]) -> None:
+    """A variant forked from the run reference (``derive``, what a worker uses) grades every test
+    exactly as one whose cells ran again with the variant after them."""
+    from conftest import ROOT, cells
+
+    from grader import rubric
+    from grader.runner import run_tests
+
+    rb = rubric.load(ROOT / "rubrics" / "week3_nn_basic")
+    ref = cells()
+
+    def outcomes(derived: bool) -> list[dict[str, Any]]:
+        main = ReferenceNamespace(ref, files=rb.files)
+        variants = [(v, main.derive(v.source, prefix=f"{v.name}:") if derived else
+                     ReferenceNamespace([*ref, v.source], files=rb.files, prefix=f"{v.name}:")) for v in rb.variants]
+        student = ReferenceNamespace(cells(change), files=rb.files)
+        return run_tests(rb, student=student, reference=ReferenceSet(main, variants, rb.returns), budget=600)
+
+    fast, slow = outcomes(True), outcomes(False)
+    assert [o["status"] for o in fast] == [o["status"] for o in slow]
+    assert fast == slow
+    assert any(o["diagnoses"] for o in fast)  # the variants were consulted
