@@ -66,7 +66,9 @@ def test_known_mistake_is_named_with_partial_credit(rubric):
     # the original handout's db = sum(da): named, and the whole backprop part halved
     db = next(t for t in r["tests"] if t["name"] == "test_backpropagation_db")
     assert 0 < db["score"] < db["max_score"]
-    assert [d["name"] for d in db["diagnoses"]] == ["db_from_da"]
+    # Σ da is also what backpropagation without σ'(z) gives for db: both named, this one first
+    assert [d["name"] for d in db["diagnoses"] if d["kind"] == "mistake"] == ["db_from_da",
+                                                                             "backprop_missing_sigmoid_prime"]
     assert "sum(dz)" in db["diagnoses"][0]["hint"]
     backprop = next(t for t in r["tests"] and r["tasks"] if t["name"] == "backprop")
     assert backprop["score"] == backprop["max_score"] / 2
