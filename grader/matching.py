@@ -119,7 +119,7 @@ def settle() -> None:
     known = "the known mistake" if len(named) == 1 else "the known mistakes"
     if fraction > 0 and getattr(best, "scope", "test") == "task":
         c.task_credit = fraction if c.task_credit is None else min(c.task_credit, fraction)
-        c.task_message = f"{first.label}: matches '{best.title}': this whole part earns {fraction:.0%} of its points"
+        c.task_message = f"{first.label}: matches {best.name}: this whole part earns {fraction:.0%} of its points"
         return
     if fraction > 0:
         raise PartialCredit(fraction, best.name, f"{first.label}: matches {known} {titles} ({fraction:.0%} credit)")
