@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.checking import Failed, PartialCredit, _current, diagnose
+from grader.checking import Failed, PartialCredit, _current
 from grader.checks.broadcast import walk
 from grader.checks.compare import compare
 from grader.errors import StudentError
@@ -130,12 +130,9 @@ def settle() -> None:
 
 
 def diagnose_variant(vspec: Any, kind: str | None = None) -> None:
-    """Attach ``vspec``'s diagnosis (its words from mistakes.toml when it has them)."""
-    if hasattr(vspec, "diagnosis"):
-        d = vspec.diagnosis(kind=kind) if kind else vspec.diagnosis()
-        _current().add_diagnosis(d)
-    else:
-        diagnose(vspec.name, vspec.hint or vspec.title, kind=kind or "mistake")
+    """Attach ``vspec``'s diagnosis (a VariantSpec's or a Mistake's: its words from mistakes.toml
+    when it has them)."""
+    _current().add_diagnosis(vspec.diagnosis(kind=kind))
 
 
 def _walk_broadcast(case: Case) -> None:

@@ -208,32 +208,42 @@ class ReferenceNamespace(Namespace):
     label = "the reference"
 
     def __init__(self, sources: list[str], *, files: dict[str, bytes] | None = None,
-                 prefix: str = "") -> None:
+                 prefix: str = "", fork_of: ReferenceNamespace | None = None) -> None:
+        """``fork_of``: a reference whose cells are the first of ``sources``; the copy of what
+        they left (``snapshot``) is taken instead of running them again (``derive``)."""
         import tempfile
 
         self.recorder: dict[str, Any] | None = None  # set to a dict to keep every reply
         self.prefix = prefix  # distinguishes a variant's recorded replies from the reference's
-        self.ns: dict[str, Any] = {"__name__": "__reference__"}
         self.handles: dict[int, Any] = {}
         self.memo: dict[str, dict[str, Any]] = {}
         self.tapes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.tape = []
         self.replayed = []
         self.live = True
-        # the data files stay for the life of the process: reference functions may read them when called
-        self.dir = tempfile.mkdtemp(prefix=temp_prefix("ref"))
-        at_exit(shutil.rmtree, self.dir, True, order=FOLDER)
-        for name, data in (files or {}).items():
-            Path(self.dir, name).write_bytes(data)
         self.sources = list(sources)
+        self.dir: str
+        self.ns: dict[str, Any]
+        self.snapshot: dict[str, Any]
+        if fork_of is not None:
+            self.dir, self.ns, done = fork_of.dir, _fork(fork_of.snapshot), len(fork_of.sources)
+        else:
+            # the data files stay for the life of the process: reference functions may read them when called
+            self.dir = tempfile.mkdtemp(prefix=temp_prefix("ref"))
+            at_exit(shutil.rmtree, self.dir, True, order=FOLDER)
+            for name, data in (files or {}).items():
+                Path(self.dir, name).write_bytes(data)
+            self.ns, done = {"__name__": "__reference__"}, 0
         with _chdir(self.dir), _quiet():
-            for i, src in enumerate(sources):
+            for i, src in enumerate(sources[done:], start=done):
                 try:
                     exec(compile(src, f"<reference cell {i}>", "exec"), self.ns)  # noqa: S102 - trusted reference
                 except Exception as exc:
                     raise RubricError(f"the reference solution fails in code cell {i}: "
                                       f"{type(exc).__name__}: {exc}") from exc
-        self.snapshot = _fork(self.ns)  # as the cells left it, before any test calls into it
+        # as the cells left it, before any test calls into it (a fork's: its base's, as its own
+        # cell only replaces functions)
+        self.snapshot = fork_of.snapshot if fork_of is not None else _fork(self.ns)
 
     def derive(self, source: str, *, prefix: str) -> ReferenceNamespace:
         """This reference with ``source`` (a variant's functions) run after its cells, without
@@ -241,19 +251,7 @@ class ReferenceNamespace(Namespace):
         a variant only replaces functions, which run last either way. Everything the cells left
         is copied; every function and class the reference defined is rebound to the copy, so
         that a reference function calling a replaced one calls the replacement."""
-        new = object.__new__(ReferenceNamespace)
-        new.recorder, new.prefix, new.handles, new.memo, new.tapes = None, prefix, {}, {}, {}
-        new.tape, new.replayed, new.live, new.dir = [], [], True, self.dir
-        new.sources = [*self.sources, source]
-        new.ns = _fork(self.snapshot)
-        new.snapshot = self.snapshot
-        with _chdir(self.dir), _quiet():
-            try:
-                exec(compile(source, f"<reference cell {len(self.sources)}>", "exec"), new.ns)  # noqa: S102 - trusted
-            except Exception as exc:
-                raise RubricError(f"the reference solution fails in code cell {len(self.sources)}: "
-                                  f"{type(exc).__name__}: {exc}") from exc
-        return new
+        return ReferenceNamespace([*self.sources, source], prefix=prefix, fork_of=self)
 
     def begin_test(self, name: str = "") -> None:
         # Replay tapes: the reference is deterministic, so the replies a test got from it last
