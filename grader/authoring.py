@@ -1,10 +1,10 @@
 """For assignment authors: ``generate`` the student bundle, ``validate`` the rubric.
 
 ``generate`` writes ``assignments/<a>/``: the student notebook (solution regions replaced by
-marked blanks), the public tests, ``rubric.toml``, data files, and ``expected.json``: every
-reply of the reference (and of its accepted readings and known mistakes) that the public tests
-ask for, so ``grader check`` runs on a student's machine without the solution. Hidden tests
-and variant sources never leave ``rubrics/``.
+marked blanks), the public tests, ``rubric.toml``, the figure module, data files, and
+``expected.json``: every reply of the reference (and of its accepted readings and known
+mistakes) that the public tests and the figure module ask for, so ``grader check`` runs on a
+student's machine without the solution. Hidden tests and variant sources never leave ``rubrics/``.
 
 Both first check the rubric in this process (``check_rubric``): every variant builds on the
 reference and answers every call the tests make, and every test passes on the reference; any
@@ -110,11 +110,32 @@ def check_rubric(rb: rubric_mod.Rubric) -> None:
 
 
 def record_expected(rb: rubric_mod.Rubric) -> dict[str, Any]:
-    """Run the public tests with the reference as the student; keep every reference reply."""
+    """Run the public tests, then the figure module, with the reference as the student; keep
+    every reference reply (the report's figures replay theirs in a student bundle too)."""
     recorder: dict[str, Any] = {}
     reference = _eager_reference(rb, recorder)  # every variant asked on every call: all replies recorded
     _on_the_reference(rb, [i for i in rb.items if i.visibility == "public"], reference)
+    _figures_on_the_reference(rb, reference)
     return dict(sorted(recorder.items()))
+
+
+def _figures_on_the_reference(rb: rubric_mod.Rubric, reference: ReferenceSet) -> None:
+    """Run the rubric's figure module with the reference as the student: it must work and give
+    every figure its student's side (else a RubricError naming the module)."""
+    if rb.figures_path is None:
+        return
+    from grader import figures
+
+    student = ReferenceNamespace(api.reference_sources(rb), files=rb.files)
+    try:
+        found = figures.made(rb, student, reference, budget=600)
+    except Exception as exc:
+        raise RubricError(f"{rb.figures_path}: the figure module fails with the reference solution as the student "
+                          f"({type(exc).__name__}: {str(exc)[:300]}); fix it") from exc
+    bad = [f"{f.name}: {f.problem}" for f in found if f.problem]
+    if bad:
+        raise RubricError(f"{rb.figures_path}: with the reference solution as the student, figures lack the "
+                          f"student's side ({'; '.join(bad)[:600]}); fix the figure module")
 
 
 def generate(assignment: str, *, root: Path | None = None) -> list[Path]:
@@ -143,6 +164,11 @@ def write_bundle(rb: rubric_mod.Rubric, target: Path) -> list[Path]:
     for name, data in sorted(rb.files.items()):
         (target / name).write_bytes(data)  # beside the notebook, where students' code reads it
         written.append(target / name)
+    if rb.figures_path is not None:  # the report's figures: its reference side is replayed from expected.json
+        module = target / rb.figures_path.relative_to(rb.path)
+        module.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(rb.figures_path, module)
+        written.append(module)
     if rb.variants:  # which functions each variant changes (its source stays in rubrics/)
         (target / DERIVED).write_text(derived_functions(rb.variants), encoding="utf-8")
         written.append(target / DERIVED)

@@ -97,11 +97,14 @@ class Namespace(abc.ABC):
 
     def descend(self, activation: str, gradient: str, *, X: Any, Y: Any, W: Any, b: float, steps: int,
                 order: list[str], dw: int, db: int, flat: bool = False,
-                activation_version: int | None = None, gradient_version: int | None = None) -> Any:
+                activation_version: int | None = None, gradient_version: int | None = None,
+                losses: bool = False) -> Any:
         """Train one neuron by gradient descent with the namespace's own functions, in one
         request: ``steps`` times Z = XW + b, A = activation(Z), ``gradient`` called with
         ``order`` (names among Y, A, Z, X; A and Z flat when ``flat``), W -= its result
-        ``[dw]``, b -= ``[db]``. Returns ``{"W", "b", "A"}``, or ``{"bad": why}``."""
+        ``[dw]``, b -= ``[db]``. Returns ``{"W", "b", "A"}``, or ``{"bad": why}``; with
+        ``losses``, also ``"losses"``: mean((A - Y)²) of each step's forward pass, an array of
+        ``steps`` values."""
         req: dict[str, Any] = {
             "op": "descend", "activation": activation, "gradient": gradient,
             "X": codec.encode_args(X), "Y": codec.encode_args(Y), "W": codec.encode_args(W), "b": float(b),
@@ -111,6 +114,8 @@ class Namespace(abc.ABC):
             req["activation_version"] = int(activation_version)
         if gradient_version is not None:
             req["gradient_version"] = int(gradient_version)
+        if losses:
+            req["losses"] = True
         return self._request(req, f"training with {activation} and {gradient}")
 
     def versions(self, name: str) -> list[dict[str, Any]]:

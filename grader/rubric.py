@@ -7,11 +7,12 @@ Layout of ``rubrics/<assignment>/`` (the TA's, with hidden tests)::
     tests/hidden/test_*.py  never leave this folder
     mistakes.toml           the known mistakes: words in Korean and English, how each is recognised
     variants/*.py           accepted readings and mistakes matched by value (``grader.variants``)
+    figures.py              what the report plots, when rubric.toml names it (``[report] figures``, ``grader.figures``)
 
 A test's task is its module's ``TASK``, its visibility its folder, its points its ``@points``;
 a task's tests add up to its points. ``assignments/<assignment>/`` (what students get, written
-by ``grader generate``) has the same ``rubric.toml``, ``mistakes.toml``, ``tests/public/``, ``variants.json`` and
-``expected.json`` instead of a reference solution. For course authors: ``rubrics/README.md``.
+by ``grader generate``) has the same ``rubric.toml``, ``mistakes.toml``, ``tests/public/``, figure module,
+``variants.json`` and ``expected.json`` instead of a reference solution. For course authors: ``rubrics/README.md``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ KEYS: dict[str, tuple[type, Any, str]] = {
                            "functions), title, hint"),
     "returns": (dict, {}, "[returns.NAME] how a function is called and its results unpacked: args = [the handout's "
                           "parameter names], by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
+    "report": (dict, {}, "figures: the rubric's figure module (a file relative to the rubric, e.g. figures.py) whose "
+                         "figures(student, reference) gives what the report plots (grader.figures)"),
     "slips": (list, [], "[[slips]] the handout's own faults: name, error (regex on 'Type: message' of a failing "
                         "cell), cell (regex on its source), title, hint; such a cell is reported apart and does not "
                         "make a result partial"),
@@ -125,6 +128,7 @@ class Rubric:
     compat: bool = False
     slips: list[SlipSpec] = field(default_factory=list)
     mistakes: dict[str, Mistake] = field(default_factory=dict)  # mistakes.toml: the known mistakes by name
+    figures_path: Path | None = None  # [report] figures: the figure module (grader.figures), None for no figures
 
     def missing_packages(self) -> list[str]:
         """The ``[kernel] packages`` this Python cannot import (the kernel runs on it)."""
@@ -262,6 +266,7 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
     for url, fname in serve.items():
         if fname not in files:
             raise RubricError(f"{toml_path}: serve_urls maps {url} to {fname!r}, which is not in kernel.files")
+    figures_path = _figures_path(vals["report"], path, toml_path)
     items = _collect(path, vals["assignment"], {t.name for t in tasks}, public_only)
     if not items:
         raise RubricError(f"{path}: no tests found in tests/public or tests/hidden")
@@ -290,8 +295,24 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         variants=variants, returns=parse_returns(vals["returns"], toml_path),
         match=[str(g) for g in vals["match"]], exclude=[str(g) for g in vals["exclude"]], fixtures=vals["fixtures"],
         shape=str(tol.get("shape", "exact")), packages=[str(p) for p in packages], compat=compat,
-        slips=parse_slips(vals["slips"], toml_path), mistakes=by_name,
+        slips=parse_slips(vals["slips"], toml_path), mistakes=by_name, figures_path=figures_path,
     )
+
+
+def _figures_path(report: dict[str, Any], path: Path, toml_path: Path) -> Path | None:
+    """``[report] figures``: the figure module, a .py file inside the rubric folder (None: no figures)."""
+    unknown = set(report) - {"figures"}
+    if unknown:
+        raise RubricError(f"{toml_path}: report has unknown key(s) {', '.join(sorted(unknown))}; known: figures")
+    if "figures" not in report:
+        return None
+    name = report["figures"]
+    if not isinstance(name, str) or not name.endswith(".py"):
+        raise RubricError(f"{toml_path}: report.figures must name a .py file beside rubric.toml, got {name!r}")
+    found = (path / name).resolve()
+    if not found.is_relative_to(path) or not found.is_file():
+        raise RubricError(f"{toml_path}: report.figures names {name!r}, which is not a file in {path}")
+    return found
 
 
 def _as_variants(mistakes: list[Mistake], declared: list[Any], path: Path) -> list[dict[str, Any]]:

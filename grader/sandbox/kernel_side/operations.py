@@ -43,7 +43,8 @@ def _descend(req: dict[str, Any], ns: dict[str, Any], dec: Decoder, enc: Encoder
     """Gradient descent of one neuron with the notebook's own functions, next to them: a
     rubric's training loop (Z = XW + b, A = act(Z), grads = grad(...), W -= dw, b -= db) as one
     request instead of two per step. Plain arithmetic on base ndarrays; what it returns is
-    judged in the grader like any reply."""
+    judged in the grader like any reply. ``losses``: also the loss mean((A - Y)^2) of each
+    step's forward pass, in step order (a figure's training curve)."""
     act_name, grad_name = req["activation"], req["gradient"]
     for name in (act_name, grad_name):
         if name not in ns:
@@ -55,6 +56,8 @@ def _descend(req: dict[str, Any], ns: dict[str, Any], dec: Decoder, enc: Encoder
     b = float(req["b"])
     order, flat = list(req["order"]), bool(req.get("flat"))
     i_dw, i_db = int(req["dw"]), int(req["db"])
+    losses: list[float] | None = [] if req.get("losses") else None
+    Y_col = np.asarray(Y, dtype=float) if losses is not None else Y
     act, act_globals = _pick_version(ns, act_name, req.get("activation_version"), history)
     grad, grad_globals = _pick_version(ns, grad_name, req.get("gradient_version"), history)
     overrides = {**act_globals, **grad_globals, "X": X_given}
@@ -64,6 +67,9 @@ def _descend(req: dict[str, Any], ns: dict[str, Any], dec: Decoder, enc: Encoder
         for _step in range(int(req["steps"])):
             Z = X.dot(W) + b
             A = np.asarray(act(Z), dtype=float).reshape(Z.shape[0], 1)
+            if losses is not None:
+                diff = A - (Y_col.reshape(A.shape) if Y_col.size == A.size else Y_col)
+                losses.append(float((diff * diff).sum()) / diff.size)
             vals = {"Y": Y, "A": A.ravel() if flat else A, "Z": Z.ravel() if flat else Z, "X": X_given}
             res = grad(*[vals[k] for k in order])
             dw = np.asarray(res[i_dw], dtype=float)
@@ -75,7 +81,10 @@ def _descend(req: dict[str, Any], ns: dict[str, Any], dec: Decoder, enc: Encoder
             b = b - float(db.reshape(-1)[0])
     finally:
         restore()
-    return {"ok": True, "value": enc.encode({"W": W, "b": b, "A": A})}
+    out = {"W": W, "b": b, "A": A}
+    if losses is not None:
+        out["losses"] = np.asarray(losses, dtype=float)
+    return {"ok": True, "value": enc.encode(out)}
 
 
 def _no_print(*args: Any, **kwargs: Any) -> None:
