@@ -10,15 +10,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import time
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from grader import figures
 from grader import notebook as nbio
 from grader import rubric as rubric_mod
 from grader.config import Limits
@@ -186,11 +188,14 @@ def grade_file(
             if rubric.compat:
                 notes += _compat_notes(student_ns)
             outcomes = run_tests(rubric, student=student_ns, reference=reference, budget=limits.tests_timeout)
-            test_events = list(ks.test_events)
+            test_events = list(ks.test_events)  # what the figures do after this is not the grade's
+            t_figures = time.perf_counter()
+            figs = figures.collect(rubric, student_ns, reference, budget=limits.call_timeout)
             timings = {
                 "kernel_start": round(ks.timings.get("kernel_start", 0.0), 3),
                 "execute": round(ks.timings.get("execute", 0.0), 3),
-                "tests": round(time.perf_counter() - t_tests, 3),
+                "tests": round(t_figures - t_tests, 3),
+                "figures": round(time.perf_counter() - t_figures, 3),
             }
             if executed_out is not None:
                 executed_out.parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +204,8 @@ def grade_file(
         tests, tasks = unscored(rubric, "not run: the kernel could not be started")
         return Result.crashed(**ident, reason=str(exc), tests=tests, tasks=tasks, notes=notes, sandbox=mechanism,
                               timings=total_time(timings))
-    cells = [_cell_failure(c, rubric, nb) for c in report.cells if c.status != "ok"]
+    ran = [c.index for c in report.cells if c.status == "ok"]
+    cells = [_cell_failure(c, rubric, nb, ran) for c in report.cells if c.status != "ok"]
     notes += [f"cell {c.index} failed because of the handout's own code, not yours: {c.slip_title}"
               for c in cells if c.origin == "handout"]
     status, reason = _status([c for c in cells if c.origin != "handout"], report, outcomes)
@@ -209,7 +215,7 @@ def grade_file(
         status, reason = "partial", f"during the tests: {shown[:600]}; those tests scored 0, the rest was graded"
     tests, tasks = scored_parts(outcomes, rubric.tasks)
     return Result.scored(**ident, status=status, reason=reason, tests=tests, tasks=tasks, cells=cells, notes=notes,
-                         sandbox=mechanism, timings=total_time(timings))
+                         sandbox=mechanism, timings=total_time(timings), figures=figs)
 
 
 _COMPAT_NOTES = {
@@ -237,16 +243,44 @@ def _compat_notes(student: StudentNamespace) -> list[str]:
     return notes[:10]
 
 
-def _cell_failure(cell: Any, rubric: rubric_mod.Rubric, nb: Any) -> CellFailure:
-    """A cell that did not run cleanly; marked as the handout's when its failure is one of the
-    handout's own slips (the rubric's ``[[slips]]``)."""
-    failure = CellFailure(cell.index, cell.status, cell.error)
-    if cell.status != "error" or not rubric.slips:
-        return failure
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _trim(text: str, lines: int, chars: int) -> str:
+    """The last ``lines`` lines (at most ``chars`` characters) of ``text``, without terminal colours."""
+    kept = _ANSI.sub("", text).rstrip().splitlines()
+    out = "\n".join(kept[-lines:])
+    cut = len(kept) > lines or len(out) > chars
+    return ("…\n" if cut else "") + out[-chars:]
+
+
+def _cell_outputs(cell: Any) -> tuple[str, str]:
+    """What a cell printed and its traceback, trimmed for the report."""
+    printed, trace = [], ""
+    for out in getattr(cell, "outputs", None) or []:
+        kind = out.get("output_type")
+        if kind == "stream":
+            printed.append(str(out.get("text", "")))
+        elif kind == "error":
+            trace = "\n".join(str(x) for x in out.get("traceback") or [])
+    return _trim("".join(printed), 20, 1500), _trim(trace, 16, 2500)
+
+
+def _cell_failure(cell: Any, rubric: rubric_mod.Rubric, nb: Any, ran: Sequence[int] = ()) -> CellFailure:
+    """A cell that did not run cleanly, with what it printed and its traceback; for a cell that
+    killed the kernel, the cells run again on the new one (``ran``: the cells that ran cleanly);
+    marked as the handout's when its failure is one of the handout's own slips (the rubric's
+    ``[[slips]]``)."""
     try:
-        source = str(nb.cells[cell.index].source)
+        nb_cell: Any = nb.cells[cell.index]
     except (IndexError, KeyError, TypeError):
+        nb_cell = None
+    output, trace = _cell_outputs(nb_cell)
+    replayed = tuple(i for i in ran if i < cell.index) if cell.status == "killed" else ()
+    failure = CellFailure(cell.index, cell.status, cell.error, output=output, traceback=trace, replayed=replayed)
+    if cell.status != "error" or not rubric.slips or nb_cell is None:
         return failure
+    source = str(nb_cell.source)
     for slip in rubric.slips:
         if slip.matches(str(cell.error), source):
             return replace(failure, origin="handout", slip=slip.name, slip_title=slip.title, hint=slip.hint)

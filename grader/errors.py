@@ -51,9 +51,11 @@ class ChannelError(GraderError):
 
 
 class StudentCodeProblem(Exception):
-    """Raised inside a test when the student's code, not the test, went wrong."""
+    """Raised inside a test when the student's code, not the test, went wrong. ``call``: the
+    judged call with its inputs, when the check that made it knows them (for the report)."""
 
     status = "failed"
+    call = ""
 
 
 class MissingName(StudentCodeProblem):

@@ -309,6 +309,7 @@ def expect(student: Any, reference: Any, name: str, *args: Any, part: str | None
     if best is None:
         if first_error is None:  # no verdict means the plain call raised
             raise AssertionError("no verdict and no error")
+        first_error.call = call_text
         raise first_error
     inputs = dict(zip(spec.get("args") or [], args, strict=False)) | dict(with_globals or {})
     return _conclude(best, name, part, _case(name, part, call_text, alts, spec, (rtol_, atol_, shape_), cache, inputs))

@@ -22,11 +22,17 @@ Fields of a result (JSON keys, in the order a reader meets them)::
     tasks           [TaskScore]: name, title, score, max_score
     tests           [TestResult]: name, task, visibility, status, message, score, max_score,
                     diagnoses [Diagnosis: name, kind, hint], notes [str],
-                    details (Details: call, expected, got, first_difference; each when known)
+                    details (Details: call, expected, got, first_difference; each when known),
+                    cases [CaseResult] (the test's failed calls: function, label, call,
+                    expected, got, where, error; each but function and label when known),
+                    passed_cases (how many of its calls were right)
     cells           [CellFailure] of the cells that did not run cleanly: index, status, error,
                     and, when the handout's own code failed, origin ('handout'), slip,
-                    slip_title, hint
+                    slip_title, hint; output (what the cell printed, trimmed), traceback
+                    (trimmed), replayed [cell indexes run again after the kernel restarted]
     notes           [str]: what the reader should know besides the tests
+    figures         [Figure]: what the report plots (name, kind, task, data, problem), drawn
+                    by ``grader.report.plots``; the data's form per kind is in ``grader.figures``
     sandbox         the sandbox mechanism the kernel ran in ('' when none started)
     timings         {stage: seconds}: kernel_start, execute, tests, total (ignored by comparisons)
     report_error    only when writing the HTML report failed (the grade is kept)
@@ -40,8 +46,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 __all__ = [
-    "RESULT_SCHEMA", "STATUSES", "CellFailure", "Details", "Diagnosis", "Result", "ResultError", "TaskScore",
-    "TestResult", "canonical_json",
+    "RESULT_SCHEMA", "STATUSES", "CaseResult", "CellFailure", "Details", "Diagnosis", "Figure", "Result",
+    "ResultError", "TaskScore", "TestResult", "canonical_json",
 ]
 
 RESULT_SCHEMA = 1
@@ -207,6 +213,35 @@ class Details:
 
 
 @dataclass(frozen=True)
+class CaseResult:
+    """One failed call of a test, for the report: ``function`` called (what the report groups
+    by), ``label`` (``backpropagation → dw``), the ``call`` with its inputs, the values as text
+    and ``where`` they differ, or the ``error`` the call raised."""
+
+    __test__ = False
+
+    function: str
+    label: str
+    call: str = ""
+    expected: str = ""
+    got: str = ""
+    where: str = ""
+    error: str = ""
+
+    _FIELDS = ("function", "label", "call", "expected", "got", "where", "error")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self._FIELDS if getattr(self, k) or k in ("function", "label")}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseResult:
+        what = "a test's case"
+        data = _mapping(data, what)
+        _only(data, what, cls._FIELDS)
+        return cls(**{k: _take(data, what, k, str) for k in cls._FIELDS if k in data or k in ("function", "label")})
+
+
+@dataclass(frozen=True)
 class TestResult:
     """One rubric test: its verdict, its share of the task's points and what it found."""
 
@@ -222,24 +257,33 @@ class TestResult:
     diagnoses: tuple[Diagnosis, ...] = ()
     notes: tuple[str, ...] = ()
     details: Details = field(default_factory=Details)
+    cases: tuple[CaseResult, ...] = ()
+    passed_cases: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name, "task": self.task, "visibility": self.visibility, "status": self.status,
             "message": self.message, "score": self.score, "max_score": self.max_score,
             "diagnoses": [d.to_dict() for d in self.diagnoses], "notes": list(self.notes),
             "details": self.details.to_dict(),
         }
+        if self.cases:
+            out["cases"] = [c.to_dict() for c in self.cases]
+        if self.passed_cases:
+            out["passed_cases"] = self.passed_cases
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TestResult:
         what = f"the test {data.get('name', '?')!r}" if isinstance(data, Mapping) else "a test"
         data = _mapping(data, what)
         _only(data, what, ("name", "task", "visibility", "status", "message", "score", "max_score",
-                           "diagnoses", "notes", "details"))
+                           "diagnoses", "notes", "details", "cases", "passed_cases"))
         notes = _take(data, what, "notes", list)
         if not all(isinstance(n, str) for n in notes):
             raise ResultError(f"{what}: a note is not text")
+        cases = tuple(CaseResult.from_dict(c) for c in (_take(data, what, "cases", list) if "cases" in data else []))
+        passed_cases = _take(data, what, "passed_cases", int) if "passed_cases" in data else 0
         return cls(
             name=_take(data, what, "name", str), task=_take(data, what, "task", str),
             visibility=_take(data, what, "visibility", str), status=_take(data, what, "status", str),
@@ -247,6 +291,7 @@ class TestResult:
             max_score=_take(data, what, "max_score", _NUMBER),
             diagnoses=tuple(Diagnosis.from_dict(d) for d in _take(data, what, "diagnoses", list)),
             notes=tuple(notes), details=Details.from_dict(_take(data, what, "details", Mapping)),
+            cases=cases, passed_cases=passed_cases,
         )
 
 
@@ -262,6 +307,9 @@ class CellFailure:
     slip: str | None = None
     slip_title: str | None = None
     hint: str | None = None
+    output: str = ""
+    traceback: str = ""
+    replayed: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "status": self.status, "error": self.error}
@@ -269,16 +317,58 @@ class CellFailure:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        for key in ("output", "traceback"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.replayed:
+            out["replayed"] = list(self.replayed)
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CellFailure:
         what = "a cell"
         data = _mapping(data, what)
-        _only(data, what, ("index", "status", "error", "origin", "slip", "slip_title", "hint"))
-        extra = {k: _take(data, what, k, str) for k in ("origin", "slip", "slip_title", "hint") if k in data}
+        _only(data, what, ("index", "status", "error", "origin", "slip", "slip_title", "hint", "output",
+                           "traceback", "replayed"))
+        extra: dict[str, Any] = {k: _take(data, what, k, str) for k in ("origin", "slip", "slip_title", "hint",
+                                                                        "output", "traceback") if k in data}
+        if "replayed" in data:
+            replayed = _take(data, what, "replayed", list)
+            if not all(isinstance(i, int) and not isinstance(i, bool) for i in replayed):
+                raise ResultError(f"{what}: 'replayed' holds something other than cell indexes")
+            extra["replayed"] = tuple(replayed)
         return cls(_take(data, what, "index", int), _take(data, what, "status", str),
                    _take(data, what, "error", str), **extra)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What the report plots for one part: ``kind`` (curve | series | regions) says the form
+    of ``data`` (``grader.figures`` documents each); ``problem`` says, in plain words, why the
+    student's side is missing (a function that could not be called), '' when it is there."""
+
+    __test__ = False
+
+    name: str
+    kind: str
+    task: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    problem: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind, "task": self.task, "data": dict(self.data)}
+        if self.problem:
+            out["problem"] = self.problem
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Figure:
+        what = "a figure"
+        data = _mapping(data, what)
+        _only(data, what, ("name", "kind", "task", "data", "problem"))
+        return cls(_take(data, what, "name", str), _take(data, what, "kind", str), _take(data, what, "task", str),
+                   dict(_take(data, what, "data", Mapping)),
+                   _take(data, what, "problem", str) if "problem" in data else "")
 
 
 # -- the result ---------------------------------------------------------------------------
@@ -305,6 +395,7 @@ class Result:
     timings: Mapping[str, float] = field(default_factory=dict)
     report_error: str | None = None
     schema: int = RESULT_SCHEMA
+    figures: tuple[Figure, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -317,7 +408,7 @@ class Result:
         cls, *, assignment: str, rubric_version: str, submission: str, student: str, sha256: str,
         pass_mark: float, status: str, reason: str, tests: Sequence[TestResult], tasks: Sequence[TaskScore],
         cells: Sequence[CellFailure] = (), notes: Sequence[str] = (), sandbox: str = "",
-        timings: Mapping[str, float] | None = None,
+        timings: Mapping[str, float] | None = None, figures: Sequence[Figure] = (),
     ) -> Result:
         """A result whose score, max_score and passed follow from its tasks (the one place they do)."""
         score = _r(sum(t.score for t in tasks))
@@ -326,7 +417,7 @@ class Result:
             assignment=assignment, rubric_version=rubric_version, submission=submission, student=student,
             sha256=sha256, status=status, reason=reason, score=score, max_score=max_score, pass_mark=pass_mark,
             passed=score >= pass_mark, tasks=tuple(tasks), tests=tuple(tests), cells=tuple(cells),
-            notes=tuple(notes), sandbox=sandbox, timings=dict(timings or {}),
+            notes=tuple(notes), sandbox=sandbox, timings=dict(timings or {}), figures=tuple(figures),
         )
 
     @classmethod
@@ -372,6 +463,8 @@ class Result:
         }
         if self.report_error is not None:
             out["report_error"] = self.report_error
+        if self.figures:
+            out["figures"] = [f.to_dict() for f in self.figures]
         return out
 
     def to_json(self) -> str:
@@ -391,7 +484,7 @@ class Result:
         what = f"the result for {data.get('submission', '?')!r}"
         _only(data, what, ("schema", "assignment", "rubric_version", "submission", "student", "sha256", "status",
                            "reason", "score", "max_score", "pass_mark", "passed", "tasks", "tests", "cells",
-                           "notes", "sandbox", "timings", "report_error"))
+                           "notes", "sandbox", "timings", "report_error", "figures"))
         schema = _take(data, what, "schema", int)
         if schema != RESULT_SCHEMA:
             raise ResultError(f"{what} has result schema {schema}; this grader reads schema {RESULT_SCHEMA}")
@@ -417,6 +510,8 @@ class Result:
             cells=tuple(CellFailure.from_dict(c) for c in _take(data, what, "cells", list)),
             notes=tuple(notes), sandbox=_take(data, what, "sandbox", str), timings=dict(timings),
             report_error=report_error,
+            figures=tuple(Figure.from_dict(f) for f in (_take(data, what, "figures", list) if "figures" in data
+                                                        else [])),
         )
 
     @classmethod

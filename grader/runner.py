@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import linecache
+import re
 import time
 import traceback
 from typing import Any
@@ -66,6 +67,53 @@ def _details(exc: checking.Failed) -> dict[str, Any]:
     return d
 
 
+_MAX_CASES = 12  # failed calls kept per test for the report (a 100-row table says no more than 12)
+
+
+def _case_dict(function: str, label: str, exc: checking.Failed | None) -> dict[str, Any]:
+    """One failed call as the report shows it: the call, the values and where they differ."""
+    case: dict[str, Any] = {"function": function, "label": label}
+    if exc is not None:
+        d = _details(exc)
+        case.update({k: d[k] for k in ("call", "expected", "got") if k in d})
+        m = exc.mismatch
+        if m is not None and m.index is not None and len(m.index) > 0:  # the first element that differs
+            case["where"] = "[" + ", ".join(map(str, m.index)) + "]"
+        elif m is not None and m.kind != "value":  # what differs (the report words it: mismatch_<kind>)
+            case["where"] = m.kind
+    return case
+
+
+def _called(text: str) -> str:
+    """The function a call's text names (``sigmoid(...)`` -> ``sigmoid``), '' for none."""
+    m = re.match(r"\s*(?:\w+\.)?(\w+)\(", text or "")
+    return m.group(1) if m else ""
+
+
+def _with_cases(out: dict[str, Any], ctx: checking._Context, exc: BaseException | None) -> dict[str, Any]:
+    """Add the test's failed calls (``cases``) and how many of its calls were right to its
+    outcome; a test that judged no call itself (a global, a training run) gets its failure as
+    its one case."""
+    judged = ctx.cases
+    out["passed_cases"] = sum(1 for c in judged if c.passed)
+    cases = [_case_dict(c.function, c.label, c.failure) for c in judged if not c.passed]
+    if isinstance(exc, StudentCodeProblem):
+        what = getattr(exc, "what", "") or ""
+        error = f"{exc.exc_type}: {exc.exc_message}".rstrip(": ") if isinstance(exc, StudentError) else str(exc)
+        if isinstance(exc, StudentError) and exc.traceback:
+            error += f" ({exc.traceback[-1][:200]})"
+        function = _called(exc.call or what)
+        cases.append({"function": function, "label": function or what, "call": exc.call or what, "error": error})
+    elif not cases and out["status"] != "passed":
+        details = out.get("details") or {}
+        function = _called(str(details.get("call", "")))
+        case = {"function": function, "label": function or out["name"], "where": out["message"]}
+        case.update({k: details[k] for k in ("call", "expected", "got") if k in details})
+        cases.append(case)
+    out["cases"] = cases[:_MAX_CASES]
+    return out
+
+
 def _outcome(item: TestItem, status: str, fraction: float, message: str,
              diagnoses: list[dict[str, Any]] | None = None, notes: list[str] | None = None) -> dict[str, Any]:
     return {
@@ -92,20 +140,21 @@ def run_one(rubric: Rubric, item: TestItem, *, student: Any, reference: Any) -> 
         elif name == "rng":
             kwargs[name] = np.random.default_rng(_seed(rubric.seed, item.name))
     try:
-        out = _run_func(item, kwargs, ctx)
+        out, exc = _run_func(item, kwargs, ctx)
         if item.timeout is not None and time.monotonic() > student.deadline:
-            return _outcome(item, "timeout", 0.0, f"stopped: this test ran longer than its {item.timeout:g} s "
-                            "(@timeout in the rubric)", ctx.diagnoses, ctx.notes)
-        return out
+            out = _outcome(item, "timeout", 0.0, f"stopped: this test ran longer than its {item.timeout:g} s "
+                           "(@timeout in the rubric)", ctx.diagnoses, ctx.notes)
+        return _with_cases(out, ctx, exc)
     finally:
         checking._ctx.reset(token)
         if item.timeout is not None:
             student.deadline = None
 
 
-def _run_func(item: TestItem, kwargs: dict[str, Any], ctx: checking._Context) -> dict[str, Any]:
-    """Run the test function; its outcome (every way a test can end is one except). A wrong
-    answer does not stop the test: its other cases are judged too, and at its end the known
+def _run_func(item: TestItem, kwargs: dict[str, Any],
+              ctx: checking._Context) -> tuple[dict[str, Any], BaseException | None]:
+    """Run the test function; its outcome and what ended it (every way a test can end is one
+    except). A wrong answer does not stop the test: its other cases are judged too, and at its end the known
     mistake that explains them all is named (``grader.matching``); the first failure is the
     test's, whatever its later calls raised."""
     try:
@@ -121,24 +170,24 @@ def _run_func(item: TestItem, kwargs: dict[str, Any], ctx: checking._Context) ->
         out = _outcome(item, "failed", pc.fraction, pc.hint, ctx.diagnoses, ctx.notes)
         if ctx.task_credit is not None:
             out["task_credit"] = ctx.task_credit
-        return out
+        return out, pc
     except checking.Failed as exc:
         out = _outcome(item, "failed", 0.0, str(exc), ctx.diagnoses, ctx.notes)
         out["details"] = _details(exc)
-        return out
+        return out, exc
     except AssertionError as exc:
-        return _outcome(item, "failed", 0.0, str(exc) or _assert_source(exc), ctx.diagnoses, ctx.notes)
+        return _outcome(item, "failed", 0.0, str(exc) or _assert_source(exc), ctx.diagnoses, ctx.notes), exc
     except StudentCodeProblem as exc:
         if isinstance(exc, StudentError):
             matching.name_error(exc)
         msg = str(exc)
         if isinstance(exc, StudentError) and exc.traceback:
             msg += f" ({exc.traceback[-1][:200]})"
-        return _outcome(item, exc.status, 0.0, msg, ctx.diagnoses, ctx.notes)
+        return _outcome(item, exc.status, 0.0, msg, ctx.diagnoses, ctx.notes), exc
     except RubricError as exc:
-        return _outcome(item, "error", 0.0, f"grader problem, tell your TA: {exc}", ctx.diagnoses, ctx.notes)
+        return _outcome(item, "error", 0.0, f"grader problem, tell your TA: {exc}", ctx.diagnoses, ctx.notes), exc
     except GraderError as exc:
-        return _outcome(item, "error", 0.0, str(exc), ctx.diagnoses, ctx.notes)
+        return _outcome(item, "error", 0.0, str(exc), ctx.diagnoses, ctx.notes), exc
     except Exception as exc:  # noqa: BLE001 - a test tripping over a strange value
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         return _outcome(
@@ -146,12 +195,12 @@ def _run_func(item: TestItem, kwargs: dict[str, Any], ctx: checking._Context) ->
             f"the test could not use what the notebook returned ({type(exc).__name__}: {str(exc)[:200]}; "
             f"{item.module}.py line {frame.lineno})",
             ctx.diagnoses, ctx.notes,
-        )
+        ), exc
     if ctx.task_credit is not None:
         out = _outcome(item, "failed", 1.0, ctx.task_message, ctx.diagnoses, ctx.notes)
         out["task_credit"] = ctx.task_credit
-        return out
-    return _outcome(item, "passed", 1.0, "", ctx.diagnoses, ctx.notes)
+        return out, None
+    return _outcome(item, "passed", 1.0, "", ctx.diagnoses, ctx.notes), None
 
 
 def not_run(rubric: Rubric, message: str, status: str = "error") -> list[dict[str, Any]]:
