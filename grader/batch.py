@@ -111,6 +111,7 @@ def grade(
     dask: str | None = None,
     progress: Callable[[int, int, Result | None], None] | None = None,
     accept_all: bool = False,
+    lang: str = "",
 ) -> Summary:
     """Grade every notebook under ``paths`` into ``out``; see the module docstring."""
     t0 = time.perf_counter()
@@ -130,7 +131,7 @@ def grade(
         if progress:
             progress(0, len(todo), None)
         config = WorkerConfig(str(rubric.path), rubric.public_only, sandbox, dict(limit_overrides or {}),
-                              out=str(out.resolve()))
+                              out=str(out.resolve()), lang=lang)
         try:
             if dask:
                 results = executors.run_dask(dask, todo, config)

@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  " + EXAMPLES["check"] + "\n\n" + limits_help)
     p.add_argument("notebook", type=Path, help="your notebook (.ipynb)")
     p.add_argument("--json", type=Path, help="write the result as JSON")
-    p.add_argument("--html", type=Path, help="write an HTML report")
+    p.add_argument("--html", type=Path, help="write your feedback as one HTML file (as feedback.html of a TA's run)")
     p.add_argument("--ci", action="store_true", help="CI mode: exit 0 when the score reaches the pass mark, else 1")
     p.add_argument("--junit", type=Path, help="write JUnit XML (for CI)")
     p.add_argument("--summary", type=Path, help="write a Markdown summary (for a CI job summary)")
@@ -82,8 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = sub.add_parser("grade", help="grade every notebook under folders into an output folder", formatter_class=fmt,
-                       description="Grade a class: per-student JSON and HTML, an SQLite gradebook and "
-                                   "grades_<assignment>.csv in OUT. Reruns skip submissions already graded with the "
+                       description="Grade a class: per student result.json, report.html (the TA's copy) and "
+                                   "feedback.html (the student's), an SQLite gradebook and grades_<assignment>.csv "
+                                   "in OUT. Reruns skip submissions already graded with the "
                                    "same content and rubric version.",
                        epilog="examples:\n  " + EXAMPLES["grade"] + "\n\n" + GRADE_EXIT + "\n\n" + limits_help)
     p.add_argument("submissions", type=Path, nargs="+",
@@ -95,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regrade", action="store_true", help="grade again even what the gradebook has")
     p.add_argument("--roster", type=Path, help="CSV with columns path,student mapping submissions to student ids")
     p.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster, e.g. tcp://scheduler:8786")
+    p.add_argument("--lang", choices=["ko", "en"], default="",
+                   help="language of the reports report.html and feedback.html (default: the rubric's, Korean)")
     _add_common(p)
 
     p = sub.add_parser("export", help="write CSV, Gradescope or JUnit files from a gradebook", formatter_class=fmt,
@@ -190,7 +193,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(result.to_json(), encoding="utf-8")
     if args.html:
-        html.write(result, args.html, lang=lang, public_only=True)
+        html.write(result, args.html, lang=lang, public_only=True, audience="student")
         print(t("cli_html_written", lang, path=args.html))
     if args.junit:
         exports.write_junit([result], args.junit)
@@ -225,7 +228,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         with terminal.BatchProgress() as prog:
             summary = batch.grade(
                 args.submissions, args.out, rubric=rb, jobs=args.jobs, regrade=args.regrade, roster=args.roster,
-                sandbox=args.sandbox, limit_overrides=over, dask=args.dask, progress=prog.update,
+                sandbox=args.sandbox, limit_overrides=over, dask=args.dask, progress=prog.update, lang=args.lang,
             )
         terminal.print_summary(summary, args.out, rb.assignment)
         if summary.interrupted:

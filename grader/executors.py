@@ -169,7 +169,7 @@ def _dask_worker(bundle: bytes, digest: str, rubric_name: str, config: WorkerCon
     """This process's worker for the bundle: the rubric unpacked once (per digest and config), its
     reference run once; nothing is written into an output folder (the parent writes reports)."""
     wanted = WorkerConfig("", config.public_only, config.sandbox, dict(config.limit_overrides), out=None,
-                          origin=digest)
+                          origin=digest, lang=config.lang)
     here = worker.current()
     if here is not None and here.config.key(where=False) == wanted.key(where=False):
         return here
@@ -255,7 +255,8 @@ def run_dask(address: str, todo: list[Job], config: WorkerConfig) -> Iterator[Re
     on_workers = replace(config, out=None)
 
     def finish(result: Result) -> Result:
-        return worker.write_outputs(result, worker.out_dir(out_path, result.submission), lang=rb.language)
+        return worker.write_outputs(result, worker.out_dir(out_path, result.submission),
+                                    lang=config.lang or rb.language)
 
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT)

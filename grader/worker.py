@@ -40,7 +40,7 @@ class WorkerConfig:
     """What a worker needs to start (picklable: it travels to pool and Dask workers).
 
     ``out``: the batch's output folder, where the worker writes each job's ``result.json``,
-    ``report.html`` and ``executed.ipynb``; None when the parent writes them (Dask).
+    ``report.html``, ``feedback.html`` and ``executed.ipynb``; None when the parent writes them (Dask).
     ``origin``: where the rubric folder came from when it is a copy (the digest of the Dask
     bundle it was unpacked from), '' otherwise."""
 
@@ -50,12 +50,13 @@ class WorkerConfig:
     limit_overrides: dict[str, Any] = field(default_factory=dict)
     out: str | None = None
     origin: str = ""
+    lang: str = ""  # the reports' language ('' = the rubric's)
 
     def key(self, *, where: bool = True) -> tuple[Any, ...]:
         """What makes two configurations grade alike (``where=False``: wherever the rubric is)."""
         overrides = tuple(sorted((k, str(v)) for k, v in self.limit_overrides.items()))
         place = (self.rubric_path, self.out) if where else ()
-        return (*place, self.origin, self.public_only, self.sandbox, overrides)
+        return (*place, self.origin, self.public_only, self.sandbox, overrides, self.lang)
 
     def load_rubric(self) -> rubric_mod.Rubric:
         return rubric_mod.load(Path(self.rubric_path), public_only=self.public_only)
@@ -97,7 +98,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - invariant: every submission gets a result
             result = crashed_result(self.rubric, job, f"internal grader error ({type(exc).__name__}: "
                                                       f"{str(exc)[:300]}); please report it")
-        return write_outputs(result, target, lang=self.rubric.language) if target else result
+        return write_outputs(result, target, lang=self.config.lang or self.rubric.language) if target else result
 
     def close(self) -> None:
         """Release the spare kernel (and its scratch tmpfs); waits for the kernels' teardown."""
@@ -122,8 +123,9 @@ def out_dir(out: Path, submission: str) -> Path:
 
 
 def write_outputs(result: Result, target: Path, *, lang: str) -> Result:
-    """Write ``result.json`` (atomically) and ``report.html``; a report that fails is noted in
-    the returned result (``report_error``), never loses the grade."""
+    """Write ``result.json`` (atomically), ``report.html`` (the TA's copy) and ``feedback.html``
+    (the student's); a report that fails is noted in the returned result (``report_error``),
+    never loses the grade."""
     from grader.report import html
 
     try:
@@ -131,7 +133,7 @@ def write_outputs(result: Result, target: Path, *, lang: str) -> Result:
         tmp = target / "result.json.tmp"
         tmp.write_text(result.to_json(), encoding="utf-8")
         tmp.replace(target / "result.json")
-        html.write(result, target / "report.html", lang=lang)
+        html.write_both(result, target, lang=lang)
     except Exception as exc:  # noqa: BLE001 - a report that fails must not lose the grade
         return result.with_report_error(f"{type(exc).__name__}: {str(exc)[:200]}")
     return result

@@ -101,7 +101,7 @@ def _number(value: Any) -> float:
 
 
 def _fmt(value: Any) -> str:
-    """A score for humans: 10, 87.5, 0.3333333333 (never 87.50000000001)."""
+    """A score for people: one decimal (10.0, 87.5, 15.7; result.json keeps every digit)."""
     if value is None or isinstance(value, bool):
         return ""
     try:
@@ -110,7 +110,7 @@ def _fmt(value: Any) -> str:
         return ""
     if not math.isfinite(number):
         return ""
-    return f"{number:.10g}"
+    return f"{number + 0.0:.1f}"
 
 
 def _is_hidden(test: TestResult) -> bool:

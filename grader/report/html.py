@@ -1,17 +1,29 @@
-"""Self-contained HTML report for one submission (no external files, scripts or fonts)."""
+"""Self-contained HTML reports for one submission: no external files, fonts or scripts.
+
+Two copies of one result: ``report.html``, the TA's (hidden tests in full), and
+``feedback.html``, the student's (a hidden test shows only whether it passed and the names of
+the mistakes it found). Both show :mod:`grader.report.view` with the plots of
+:mod:`grader.report.plots` inlined as ``data:`` images; a Content-Security-Policy forbids any
+script, and every value is escaped (autoescape), so what a notebook printed is only ever text.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from grader.report.adapt import ResultLike, as_result
-from grader.report.exports import clean_text
 from grader.report.i18n import t
-from grader.result import Details, Result, TestResult
+from grader.report.view import build, gradcheck_cell, one
+from grader.result import Result
+
+__all__ = ["FEEDBACK", "REPORT", "images_of", "render", "write", "write_both"]
+
+REPORT = "report.html"  # the TA's copy
+FEEDBACK = "feedback.html"  # the student's copy
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("grader.report", "templates"),
@@ -22,38 +34,41 @@ _ENV = jinja2.Environment(
 )
 
 
-def _fmt(x: object) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, (int, float)) else str(x)
+def images_of(result: Result) -> dict[str, str]:
+    """Each part's plot as a ``data:image/png`` URI, by task name ({} when nothing to plot)."""
+    if not result.figures:
+        return {}
+    from grader.report import plots  # matplotlib loads only when there is something to draw
+
+    return plots.render_all(result.figures)
 
 
-def _student_test(test: TestResult, lang: str) -> TestResult:
-    if test.visibility == "hidden":  # the mistake's name and words, never what it was found on
-        return replace(test, message="", diagnoses=tuple(d.without_findings() for d in test.diagnoses), notes=(),
-                       details=Details())
-    return replace(test, message=clean_text(test.message, limit=4000, lang=lang))
-
-
-def _student_view(result: Result, lang: str) -> Result:
-    """Clean hostile text; hidden tests keep only their name and verdict."""
-    cells = tuple(replace(c, error=clean_text(c.error, limit=1000, lang=lang),
-                          slip_title=clean_text(c.slip_title, limit=300, lang=lang),
-                          hint=clean_text(c.hint, limit=500, lang=lang))
-                  for c in result.cells)
-    return replace(result, tests=tuple(_student_test(test, lang) for test in result.tests),
-                   reason=clean_text(result.reason, limit=2000, lang=lang), cells=cells,
-                   notes=tuple(clean_text(n, limit=500, lang=lang) for n in result.notes))
-
-
-def render(result: ResultLike, *, lang: str = "ko", title: str = "", public_only: bool = False) -> str:
+def render(result: ResultLike, *, lang: str = "ko", title: str = "", public_only: bool = False,
+           audience: str = "student", images: Mapping[str, str] | None = None) -> str:
+    """The report of ``result`` for ``audience`` ("ta": hidden tests in full; "student")."""
+    r = as_result(result)
+    view = build(r, lang=lang, audience=audience)
     return _ENV.get_template("submission.html.j2").render(
-        r=_student_view(as_result(result), lang), lang=lang, title=title or t("title", lang),
-        t=lambda key, **values: t(key, lang, **values), fmt=_fmt, public_only=public_only,
+        v=view, r=r, lang=lang, title=title or t("title", lang), public_only=public_only,
+        images=dict(images_of(r) if images is None else images),
+        t=lambda key, **values: t(key, lang, **values), one=one,
+        cell=lambda column, text: gradcheck_cell(column, text, lang),
     )
 
 
 def write(result: ResultLike, path: Path, **kw: Any) -> Path:
+    """Write one report atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(render(result, **kw), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def write_both(result: ResultLike, folder: Path, *, lang: str = "ko") -> tuple[Path, Path]:
+    """``report.html`` (the TA's) and ``feedback.html`` (the student's) in ``folder``; the
+    plots are drawn once for both."""
+    r = as_result(result)
+    images = images_of(r)
+    return (write(r, folder / REPORT, lang=lang, audience="ta", images=images),
+            write(r, folder / FEEDBACK, lang=lang, audience="student", images=images))

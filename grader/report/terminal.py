@@ -15,49 +15,79 @@ from rich.text import Text
 from grader.report.adapt import ResultLike, as_result
 from grader.report.exports import clean_text
 from grader.report.i18n import CONSOLE_LANG, t
+from grader.report.view import CaseRow, build, one
 from grader.result import Diagnosis
 
-_STYLE = {"passed": "green", "failed": "red", "error": "dark_orange", "timeout": "yellow"}
-
-
-def print_result(result: ResultLike, *, lang: str = "ko", console: Console | None = None) -> None:
+def print_result(result: ResultLike, *, lang: str = "ko", console: Console | None = None,
+                 audience: str = "student") -> None:
+    """A submission's report on the terminal, part by part (the same view as the HTML report)."""
     r = as_result(result)
+    v = build(r, lang=lang, audience=audience)
     con = console or Console(highlight=False)
     con.print(Text(f"{r.submission}  {t(r.status, lang)}", style="bold"))
-    if r.reason:
-        con.print(Text(clean_text(r.reason, limit=500, lang=lang), style="yellow"))
-    for note in r.notes[:5]:
-        con.print(Text(f"{t('notes', lang)}: {clean_text(note, limit=300, lang=lang)}", style="dim"))
+    head = Text(t("score_line", lang, score=v.score, max_score=v.max_score), style="bold")
+    head.append(f"  {t('verdict_passed' if r.passed else 'verdict_not_passed', lang)}",
+                style="green" if r.passed else "red")
+    head.append(f"  {v.pass_line}", style="dim")
+    con.print(head)
+    if v.reason:
+        con.print(Text(clean_text(v.reason, limit=500, lang=lang), style="yellow"))
     table = Table(show_header=True, header_style="bold")
     table.add_column(t("task", lang))
     table.add_column(t("score", lang), justify="right")
-    for task in r.tasks:
-        table.add_row(task.title, f"{task.score:g} / {task.max_score:g}")
-    table.add_row(Text(t("score", lang), style="bold"), Text(f"{r.score:g} / {r.max_score:g}", style="bold"))
+    for p in v.parts:
+        table.add_row(t("part_number", lang, n=p.number, title=p.title), f"{one(p.score)} / {one(p.max_score)}")
+    table.add_row(Text(t("score", lang), style="bold"), Text(f"{v.score} / {v.max_score}", style="bold"))
     con.print(table)
-    failed = [x for x in r.tests if x.status != "passed"]
-    if not failed:
-        con.print(Text(t("all_passed", lang), style="green"))
-    else:
-        con.print(Text(f"{t('failed_tests', lang)} ({len(failed)})", style="bold red"))
-    shown: set[str] = set()  # a diagnosis several tests share (a gradient check) is written out once
-    for test in failed:
-        line = Text(f"  ✗ {test.name}", style=_STYLE.get(test.status, "red"))
-        line.append(f"  [{t(test.status, lang)}]", style="dim")
-        con.print(line)
-        hidden = test.visibility == "hidden"
-        if test.message and not hidden:
-            con.print(Text("    " + clean_text(test.message, limit=600, lang=lang)))
-        for d in test.diagnoses:
-            _print_diagnosis(con, d.without_findings() if hidden else d, lang, shown)
-    for test in r.tests:
-        if test.status == "passed":
-            for d in test.diagnoses:
-                if d.kind in ("accepted", "reading"):
-                    con.print(Text(f"  ✓ {test.name}: {t('recognised', lang)} · {d.name}", style="green"))
-                else:  # a note beside full marks
-                    con.print(Text(f"  ✓ {test.name}: {t(d.label_key(), lang)} · {d.name}", style="cyan"))
-                    con.print(Text(f"    {clean_text(d.text('hint', lang), limit=400, lang=lang)}", style="dim"))
+    con.print(Text(t("next_steps", lang), style="bold"))
+    for i, step in enumerate(v.next_steps, 1):
+        con.print(Text(f"  {i}. {step}"))
+    shown: set[str] = set()  # a diagnosis several parts or functions share is written out once
+    for p in v.parts:
+        if p.score >= p.max_score and not p.groups and not p.hidden_failed:
+            continue
+        con.print(Text(f"\n{t('part_number', lang, n=p.number, title=p.title)}  {one(p.score)} / {one(p.max_score)}",
+                       style="bold"))
+        con.print(Text(f"  {p.verdict}"))
+        for g in p.groups:
+            con.print(Text(f"  {g.function or t('the_test_itself', lang)}", style="bold cyan"))
+            for c in g.cases:
+                con.print(_case_line(c, lang))
+            if g.more:
+                con.print(Text(f"    {t('case_more', lang, count=g.more)}", style="dim"))
+            for d in g.diagnoses:
+                _print_diagnosis(con, d, lang, shown)
+        for d in p.gradchecks:
+            _print_diagnosis(con, d, lang, shown)
+        if p.hidden_passed or p.hidden_failed:
+            con.print(Text(f"  {t('hidden_counts', lang, passed=p.hidden_passed, failed=p.hidden_failed)}",
+                           style="dim"))
+            for d in p.hidden_mistakes:
+                _print_diagnosis(con, d, lang, shown)
+    for p in v.parts:
+        for n in p.notes:
+            con.print(Text(f"  ✓ {t('part_number', lang, n=p.number, title=p.title)}: {n}", style="green dim"))
+    for item in v.run:
+        con.print(Text(f"  ! {item.text}", style="yellow"))
+        if item.handout:
+            con.print(Text(f"    {item.handout}", style="dim"))
+        if item.replayed:
+            con.print(Text(f"    {item.replayed}", style="dim"))
+    for note in v.notes[:5]:
+        con.print(Text(f"{t('notes', lang)}: {clean_text(note, limit=300, lang=lang)}", style="dim"))
+
+
+def _case_line(c: CaseRow, lang: str) -> Text:
+    hidden = f" [{t('hidden_badge', lang)}]" if c.hidden else ""
+    call = (f"→ {c.part}: " if c.part else "") + clean_text(c.call, limit=300, lang=lang)
+    if c.error:
+        return Text(f"    ✗ {call}{hidden}: {t('case_error', lang)} {c.error}", style="red")
+    line = Text(f"    ✗ {call}{hidden}", style="red")
+    if c.expected or c.got:
+        line.append(f"  {t('case_expected', lang)} {c.expected} · {t('case_got', lang)} {c.got}")
+    if c.where:
+        line.append(f" ({c.where})", style="dim")
+    return line
 
 
 def _print_diagnosis(con: Console, d: Diagnosis, lang: str, shown: set[str]) -> None:
@@ -69,7 +99,8 @@ def _print_diagnosis(con: Console, d: Diagnosis, lang: str, shown: set[str]) -> 
         con.print(Text(f"      {t('see_above', lang)}", style="dim"))
         return
     shown.add(key)
-    con.print(Text(f"      {clean_text(words[0], limit=400, lang=lang)}", style="cyan"))
+    if words[0]:
+        con.print(Text(f"      {clean_text(words[0], limit=400, lang=lang)}", style="cyan"))
     if words[1]:
         con.print(Text(f"      {clean_text(words[1], limit=900, lang=lang)}", style="dim"))
 
@@ -100,7 +131,7 @@ class BatchProgress:
         if self.progress is not None:
             if self.task is None:
                 self.task = self.progress.add_task("", total=total)
-            desc = f"{r.student} {r.score:g}" if r else ""
+            desc = f"{r.student} {one(r.score)}" if r else ""
             self.progress.update(self.task, completed=done, total=total, description=desc)
             return
         if r is None:
@@ -110,7 +141,7 @@ class BatchProgress:
         eta = elapsed / done * (total - done) if done else 0.0
         # the status stays a code here: the TA's log, grep-able like the gradebook's column
         print(t("progress_line", self.lang, done=done, total=total, submission=r.submission, status=r.status,
-                score=f"{r.score:g}", max_score=f"{r.max_score:g}", elapsed=f"{elapsed:.0f}", eta=f"{eta:.0f}"),
+                score=one(r.score), max_score=one(r.max_score), elapsed=f"{elapsed:.0f}", eta=f"{eta:.0f}"),
               file=sys.stderr, flush=True)
 
     def __exit__(self, *exc: Any) -> None:

@@ -34,9 +34,10 @@ def test_check_passing_notebook_exits_0_and_writes_reports(tmp_path):
     assert r["score"] == r["max_score"]
     # a completion of the course's handout: its own np.int demo cell does not make it partial
     assert r["status"] == "graded", r["reason"]
-    assert "100 / 100" in res.stdout and "채점 완료" in res.stdout
+    assert "100.0 / 100.0" in res.stdout and "채점 완료" in res.stdout  # one decimal where people read it
     html = (tmp_path / "r.html").read_text()
     assert "<html" in html and "공개 테스트만" in html
+    assert "학생용 피드백" in html and "data:image/png;base64," in html  # the student's copy, with its plots
     ET.parse(tmp_path / "j.xml")
     assert (tmp_path / "s.md").read_text().strip()
 
@@ -45,7 +46,10 @@ def test_check_failing_notebook_exits_1_and_names_the_mistake():
     res = grader("check", FIXTURES / "sigmoid_prime_forgot_derivative.ipynb", "--lang", "en")
     assert res.returncode == 1
     assert "sigmoid_prime_forgot_derivative" in res.stdout
-    assert "Failed tests" in res.stdout
+    # part by part, the failing call with its input, expected and got, and what to do first
+    assert "What to do next" in res.stdout and "Start with sigmoid_prime" in res.stdout
+    assert "4. Backpropagation (sigmoid_prime, backpropagation)" in res.stdout
+    assert "✗ sigmoid_prime(" in res.stdout and "expected" in res.stdout and "yours" in res.stdout
 
 
 def test_check_ci_exit_code_follows_the_pass_mark():
@@ -73,6 +77,16 @@ def test_grade_folder_writes_everything_and_resumes(tmp_path):
     for student in ("김민준", "lee", "park"):
         d = out / "submissions" / student / "week3_assignmet2(수정)"
         assert (d / "result.json").is_file() and (d / "report.html").is_file() and (d / "executed.ipynb").is_file()
+        assert (d / "feedback.html").is_file()
+    # the TA's copy holds what the hidden tests called; the student's only how many passed
+    lee = out / "submissions" / "lee" / "week3_assignmet2(수정)"
+    hidden = [t for t in json.loads((lee / "result.json").read_text())["tests"]
+              if t["visibility"] == "hidden" and t.get("cases") and t["cases"][0].get("call")]
+    assert hidden, "the db_from_da notebook fails hidden backprop tests"
+    secret = hidden[0]["cases"][0]["call"]
+    ta, student = (lee / "report.html").read_text(), (lee / "feedback.html").read_text()
+    assert secret.split("(", 1)[1][:40].replace("'", "&#39;") in ta
+    assert secret.split("(", 1)[1][:40].replace("'", "&#39;") not in student and "비공개 테스트: 통과" in student
     db = sqlite3.connect(out / "gradebook.sqlite")
     rows = db.execute("select student, score from results order by student").fetchall()
     assert len(rows) == 3

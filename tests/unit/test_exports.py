@@ -102,8 +102,9 @@ def test_csv_has_bom_and_reads_back(tmp_path: Path, results: list[dict[str, Any]
                              "reason", "gates", "activations", "backprop"]
     assert rows[0]["student"] == "김민준"
     assert rows[0]["submission"] == "김민준/week3_assignmet2(수정).ipynb"
-    assert (rows[0]["score"], rows[0]["max_score"], rows[0]["passed"]) == ("87.5", "100", "true")
-    assert (rows[0]["gates"], rows[0]["activations"], rows[0]["backprop"]) == ("10", "17.5", "60")
+    # scores for people: one decimal (result.json keeps them in full)
+    assert (rows[0]["score"], rows[0]["max_score"], rows[0]["passed"]) == ("87.5", "100.0", "true")
+    assert (rows[0]["gates"], rows[0]["activations"], rows[0]["backprop"]) == ("10.0", "17.5", "60.0")
     assert rows[1]["status"] == "crashed"
     assert rows[1]["reason"].startswith("커널이")
     assert rows[1]["gates"] == "" and rows[1]["passed"] == "false"
@@ -261,9 +262,9 @@ def test_markdown_summary(tmp_path: Path, results: list[dict[str, Any]]) -> None
     path = tmp_path / "summary.md"
     assert write_markdown_summary(results[0], path) == [path]
     text = path.read_text(encoding="utf-8")
-    assert text.startswith("## ✅ 김민준 — week3\\_nn\\_basic: 87.5 / 100")
-    assert "| 논리 게이트 | 10 | 10 |" in text
-    assert "| 역전파 | 60 | 70 |" in text
+    assert text.startswith("## ✅ 김민준 — week3\\_nn\\_basic: 87.5 / 100.0 ")
+    assert "| 논리 게이트 | 10.0 | 10.0 |" in text
+    assert "| 역전파 | 60.0 | 70.0 |" in text
     assert "test\\_backprop\\_db" in text
     assert "got -0.10753744 <b>&</b> `x`" in text  # verbatim inside a fenced block
     assert "  ```text\n" in text

@@ -143,8 +143,8 @@ def test_html_markdown_and_terminal_use_the_catalogue_words(lang: str, tmp_path:
     for key in ("task", "score", "failed"):
         for name, text in (("HTML", page), ("Markdown", markdown), ("terminal", console)):
             assert t(key, lang) in text, f"{name} lacks {key}={t(key, lang)!r}"
-    for key in ("cells", "hidden_note", "status", "partial"):
-        assert t(key, lang) in page
+    for key in ("run_title", "next_steps", "parts", "partial", "report_student_copy", "case_expected"):
+        assert t(key, lang) in page, f"the HTML report lacks {key}={t(key, lang)!r}"
     for key in ("cells", "verdict_not_passed", "pass_mark", "partial"):
         assert t(key, lang) in markdown
     other = "en" if lang == "ko" else "ko"
