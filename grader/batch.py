@@ -25,7 +25,8 @@ from grader.errors import UsageError
 from grader.gradebook import Gradebook
 from grader.result import Result
 from grader.rubric import Rubric
-from grader.worker import Job, WorkerConfig, out_dir
+from grader.report.html import FEEDBACK
+from grader.worker import Job, WorkerConfig, out_dir, write_outputs
 
 SKIP_DIRS = {".ipynb_checkpoints", "__MACOSX", ".git", "__pycache__"}
 
@@ -119,6 +120,7 @@ def grade(
     names = read_roster(roster)
     summary = Summary()
     todo: list[Job] = []
+    unreported: list[str] = []  # graded before, by a grader that wrote no feedback.html
     with Gradebook(out / "gradebook.sqlite") as gb:
         for path, submission in discover(paths, (lambda n: True) if accept_all else rubric.grades_file):
             summary.total += 1
@@ -126,6 +128,8 @@ def grade(
             sha = _sha(path)
             if not regrade and sha and gb.is_done(submission, sha, rubric.version, assignment=rubric.assignment):
                 summary.skipped += 1
+                if not (out_dir(out, submission) / FEEDBACK).is_file():
+                    unreported.append(submission)
                 continue
             todo.append(Job(str(path.resolve()), submission, student, sha))
         if progress:
@@ -144,6 +148,10 @@ def grade(
                     progress(done, len(todo), result)
         except KeyboardInterrupt:
             summary.interrupted = True
+        for submission in unreported:  # its grade stands; its reports are written from it
+            found = gb.get(submission, assignment=rubric.assignment)
+            if found is not None:
+                write_outputs(found, out_dir(out, submission), lang=lang or rubric.language)
         summary.duplicates = gb.duplicates(assignment=rubric.assignment)
         _export_csv(gb, out, rubric)
     summary.seconds = time.perf_counter() - t0

@@ -81,9 +81,11 @@ def run_local(todo: list[Job], config: WorkerConfig, jobs: int) -> Iterator[Resu
     if sys.platform.startswith("linux"):
         ctx = get_context("forkserver")
         # workers fork from a server that imported the grader once, instead of each importing it,
-        # and the libraries the reference solution imports (0.4 s of CPU per worker otherwise)
+        # and the libraries the reference solution imports (0.4 s of CPU per worker otherwise), and
+        # what draws the reports' plots
         ctx.set_forkserver_preload(["grader.api", "grader.worker", "grader.report.html", "nbclient",
-                                    "jupyter_client", "pandas", "matplotlib.pyplot"])
+                                    "jupyter_client", "pandas", "matplotlib.pyplot", "grader.report.plots",
+                                    "matplotlib.backends.backend_agg"])
     else:
         ctx = get_context("spawn")
     _share_zygote(config.sandbox)

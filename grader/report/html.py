@@ -9,6 +9,7 @@ script, and every value is escaped (autoescape), so what a notebook printed is o
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from grader.report.view import build, gradcheck_cell, one
 from grader.result import Result
 
 __all__ = ["FEEDBACK", "REPORT", "images_of", "render", "write", "write_both"]
+
+log = logging.getLogger(__name__)
 
 REPORT = "report.html"  # the TA's copy
 FEEDBACK = "feedback.html"  # the student's copy
@@ -35,12 +38,17 @@ _ENV = jinja2.Environment(
 
 
 def images_of(result: Result) -> dict[str, str]:
-    """Each part's plot as a ``data:image/png`` URI, by task name ({} when nothing to plot)."""
+    """Each part's plot as a ``data:image/png`` URI, by task name ({} when nothing to plot, or
+    when drawing failed: the report is still written, each part saying it has no plot)."""
     if not result.figures:
         return {}
-    from grader.report import plots  # matplotlib loads only when there is something to draw
+    try:
+        from grader.report import plots  # matplotlib loads only when there is something to draw
 
-    return plots.render_all(result.figures)
+        return plots.render_all(result.figures)
+    except Exception:  # noqa: BLE001 - a plot that cannot be drawn must not cost the report
+        log.exception("the plots of %s could not be drawn", result.submission)
+        return {}
 
 
 def render(result: ResultLike, *, lang: str = "ko", title: str = "", public_only: bool = False,

@@ -91,8 +91,10 @@ def test_grade_folder_writes_everything_and_resumes(tmp_path):
     rows = db.execute("select student, score from results order by student").fetchall()
     assert len(rows) == 3
     assert (out / "grades_week3_nn_basic.csv").read_text(encoding="utf-8-sig").count("\n") == 4
+    (lee / "feedback.html").unlink()  # as an older grader left it: graded, without the student's copy
     again = grader("grade", subs, "--out", out)
     assert "already in the gradebook 3" in again.stderr
+    assert (lee / "feedback.html").read_text() == student  # written from the gradebook's result, not regraded
     assert "== week3_written" in again.stderr  # a folder may hold several assignments
     regrade = grader("grade", subs, "--out", out, "--regrade", "-j", "2")
     assert "graded now 3" in regrade.stderr

@@ -244,3 +244,16 @@ def test_a_result_from_an_older_grader_without_cases_still_reads(audience: str) 
         test.pop("cases", None)
     page = html.render(old, lang="en", audience=audience)
     assert "XOR: got 1, expected 0" in page  # the test's own message stands in for its calls
+
+
+def test_a_plot_that_cannot_be_drawn_costs_the_plot_not_the_report(tmp_path: Path, monkeypatch) -> None:
+    from grader.report import plots
+
+    def broken(_figures: Any) -> dict[str, str]:
+        raise RuntimeError("no backend")
+
+    monkeypatch.setattr(plots, "render_all", broken)
+    report, feedback = html.write_both(sample(figures=_figures()), tmp_path, lang="en")
+    for path in (report, feedback):
+        page = path.read_text(encoding="utf-8")
+        assert "<img" not in page and t("figure_none", "en") in page and "5. Training the neuron" in page
