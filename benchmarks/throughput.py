@@ -4,6 +4,7 @@
     python benchmarks/throughput.py                 # N=40, -j 1,2, competitors when installed
     python benchmarks/throughput.py --quick         # N=6, no competitors: a smoke test
     python benchmarks/throughput.py --competitor-python /tmp/benchenv/bin/python --json out.json
+    python benchmarks/throughput.py --n 20 --jobs 1 --skip-competitors --figures-cost   # what the plots cost
 
 What it does, all in one run, one measurement after another (nothing runs concurrently with
 a measured command):
@@ -34,6 +35,16 @@ total CPU divided by N, since a batch's CPU cannot be split by notebook. Every t
 same environment for the student code: ``MPLBACKEND=Agg`` and single-threaded BLAS (what the
 grader's sandbox sets).
 
+With ``--figures-cost``, each grader run (-j K, not the one-core one) is followed by the same
+run with a copy of the rubric whose ``rubric.toml`` has no ``[report]`` table, hence no figures
+and no plots (a b a b ..., ``--repeat`` times each, default 3): the extra batch CPU per notebook
+of the figures (collected after the tests, retraining the OR neuron with the student's
+functions) and their plots (drawn once for report.html and feedback.html). Beside it: the
+median ``timings.figures`` of the results, the time ``grader.report.html.write_both`` takes
+in this process on the results afterwards, and the reports' sizes. The copy grades the same:
+every run's scores and statuses are compared with the first run's, and the copy's results
+must have no figures.
+
 No figure is asserted: this is the instrument, not a test.
 """
 
@@ -53,6 +64,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -159,12 +175,14 @@ def machine_info() -> dict[str, Any]:
 
 # -- grader ----------------------------------------------------------------------------------
 def run_grader(subs_dir: Path, out: Path, jobs: int, sandbox: str, n: int, logs: Path,
-               one_core: bool = False) -> dict[str, Any]:
+               one_core: bool = False, rubric: Path | None = None) -> dict[str, Any]:
     summary_path = logs / f"{out.name}.summary.json"
     argv = [sys.executable, str(TOOLS / "run_grader.py"), str(subs_dir), str(out), "--jobs", str(jobs),
             "--sandbox", sandbox, "--assignment", ASSIGNMENT, "--summary", str(summary_path)]
     if one_core:
         argv.append("--one-core")
+    if rubric is not None:
+        argv += ["--rubric", str(rubric)]
     m = measure.run_measured(argv, cwd=REPO, env=_student_env(), timeout=120 + 120 * n,
                              stdout=logs / f"{out.name}.log")
     results = []
@@ -198,6 +216,123 @@ def run_grader(subs_dir: Path, out: Path, jobs: int, sandbox: str, n: int, logs:
         "full_marks": sum(1 for x in pct if x >= 99.999),
         "summary": summary,
         "log": str(logs / f"{out.name}.log"),
+    }
+
+
+# -- figures cost ----------------------------------------------------------------------------
+def rubric_without_figures(work: Path) -> Path:
+    """A copy of the rubric folder whose rubric.toml has no ``[report]`` table: no figures, so no plots.
+
+    The copy sits in ``rubrics/<assignment>/`` beside links to the repository's ``solutions/`` and
+    ``tests/``, so that the paths rubric.toml gives relative to the rubric (the reference solution,
+    the fixtures) name the same files."""
+    src = REPO / "rubrics" / ASSIGNMENT
+    root = work / "rubric-no-figures"
+    dst = root / "rubrics" / ASSIGNMENT
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("solutions", "tests"):
+        (root / name).symlink_to(REPO / name, target_is_directory=True)
+    toml = dst / "rubric.toml"
+    kept, skipping = [], False
+    for line in toml.read_text(encoding="utf-8").splitlines(keepends=True):
+        head = line.strip()
+        if head.startswith("["):
+            skipping = head == "[report]" or head.startswith("[report.")
+        if not skipping:
+            kept.append(line)
+    toml.write_text("".join(kept), encoding="utf-8")
+    before = tomllib.loads((src / "rubric.toml").read_text(encoding="utf-8"))
+    after = tomllib.loads(toml.read_text(encoding="utf-8"))
+    if "report" not in before:
+        raise SystemExit(f"{src / 'rubric.toml'} has no [report] table: there are no figures to measure")
+    del before["report"]
+    if after != before:
+        raise SystemExit(f"{toml}: taking out [report] changed more than [report]")
+    return dst
+
+
+def _results_in(out: Path) -> dict[str, dict[str, Any]]:
+    """The result.json files under a grader output folder, by their path in it."""
+    found = {}
+    for p in sorted(out.glob("submissions/**/result.json")):
+        with contextlib.suppress(OSError, ValueError):
+            found[str(p.relative_to(out))] = json.loads(p.read_text(encoding="utf-8"))
+    return found
+
+
+def _mean_kb(out: Path, name: str) -> float | None:
+    return _mean([p.stat().st_size / 1024 for p in out.glob(f"submissions/**/{name}")])
+
+
+def time_report_writing(results: list[dict[str, Any]], folder: Path) -> dict[str, Any]:
+    """``grader.report.html.write_both`` (report.html and feedback.html, the plots drawn once)
+    on each result in this process, after one untimed call (imports, fonts)."""
+    from grader.report import html
+
+    if not results:
+        return {"results": 0}
+    html.write_both(results[0], folder / "warm-up")
+    walls, cpus = [], []
+    for i, r in enumerate(results):
+        t0, c0 = time.perf_counter(), time.process_time()
+        html.write_both(r, folder / str(i))
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return {"results": len(results), "wall_ms_median": 1000 * statistics.median(walls),
+            "cpu_ms_median": 1000 * statistics.median(cpus)}
+
+
+def figures_cost(with_figs: list[tuple[dict[str, Any], Path]], without: list[tuple[dict[str, Any], Path]],
+                 work: Path) -> dict[str, Any]:
+    """(a) the rubric as is vs (b) its copy without ``[report]``: runs in pairs, a then b."""
+    sides: dict[str, Any] = {}
+    found: dict[str, list[dict[str, dict[str, Any]]]] = {}
+    for side, runs in (("a", with_figs), ("b", without)):
+        found[side] = [_results_in(out) for _, out in runs]
+        results = [r for rs in found[side] for r in rs.values()]
+        ms = [g["measurement"] for g, _ in runs]
+        sides[side] = {
+            "runs": len(runs),
+            "cpu_per_notebook": [g["cpu_per_notebook"] for g, _ in runs],
+            "cpu_per_notebook_median": _median([g["cpu_per_notebook"] for g, _ in runs]),
+            "wall": [m["wall"] for m in ms],
+            "wall_median": _median([m["wall"] for m in ms]),
+            "others_pct": [_others_pct(m.get("foreign_cpu"), m["wall"], os.cpu_count()) for m in ms],
+            "results": len(results),
+            "with_figures": sum(1 for r in results if r.get("figures")),
+            "figures_s_median": _median([r["timings"]["figures"] for r in results
+                                         if "figures" in r.get("timings", {})]),
+            "total_s_median": _median([r["timings"]["total"] for r in results if "total" in r.get("timings", {})]),
+            "report_html_kb_mean": _mean_kb(runs[0][1], "report.html") if runs else None,
+            "feedback_html_kb_mean": _mean_kb(runs[0][1], "feedback.html") if runs else None,
+            "report_writing": time_report_writing(list(found[side][0].values()) if runs else [],
+                                                  work / f"report-writing-{side}"),
+        }
+    a, b = sides["a"], sides["b"]
+    first = found["a"][0] if found["a"] else {}
+    problems = []
+    for side in ("a", "b"):
+        for i, rs in enumerate(found[side]):
+            if set(rs) != set(first):
+                problems.append(f"{side}{i + 1}: {len(rs)} results, not those of a1 ({len(first)})")
+            for key, r in rs.items():
+                ref = first.get(key)
+                if ref is not None and (r["score"], r["status"]) != (ref["score"], ref["status"]):
+                    problems.append(f"{side}{i + 1}: {key} scored {r['score']} ({r['status']}), "
+                                    f"a1 {ref['score']} ({ref['status']})")
+    if b["with_figures"]:
+        problems.append(f"b: {b['with_figures']} results have figures")
+    extra = (a["cpu_per_notebook_median"] - b["cpu_per_notebook_median"]
+             if a["cpu_per_notebook_median"] is not None and b["cpu_per_notebook_median"] is not None else None)
+    ratio = _ratio(a["cpu_per_notebook_median"], b["cpu_per_notebook_median"])
+    return {
+        "a": a, "b": b,
+        "cpu_ratio": ratio,
+        "extra_cpu_per_notebook": extra,
+        "extra_cpu_pct": None if ratio is None else 100 * (ratio - 1),
+        "cpu_ratios_by_pair": [_ratio(x, y) for x, y in zip(a["cpu_per_notebook"], b["cpu_per_notebook"], strict=True)],
+        "wall_ratio": _ratio(a["wall_median"], b["wall_median"]),
+        "problems": problems,
     }
 
 
@@ -439,6 +574,9 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"  {key}: kernel_start {_f(st['kernel_start'])}, execute {_f(st['execute'])}, "
                      f"tests {_f(st['tests'])}, "
                      f"total {_f(st['total'])}")
+    for key, fc in report.get("figures_cost", {}).items():
+        lines.append("")
+        lines.extend(render_figures_cost(key, fc, cfg["n"]))
     lines.append("")
     lines.append("CPU accounting (batch CPU s): the figure used / "
                  "rusage of waited-for descendants incl. reaped orphans / "
@@ -469,6 +607,36 @@ def render(report: dict[str, Any]) -> str:
                          f"mean score {_f(c['score_pct_mean'], '{:.1f}')} % of "
                          f"{c['max_points']} points, full marks {c['full_marks']}")
     return "\n".join(lines)
+
+
+def render_figures_cost(key: str, fc: dict[str, Any], n: int) -> list[str]:
+    a, b = fc["a"], fc["b"]
+    lines = [f"figures cost, grader {key}: (a) the rubric as is, (b) a copy without [report] (no figures, no plots); "
+             f"{a['runs']} runs each, a b a b ..., the same {n} submissions"]
+    for label, x in (("(a) with figures", a), ("(b) without", b)):
+        lines.append(f"  {label:18} CPU/nb median {_f(x['cpu_per_notebook_median'], '{:.3f}')} s "
+                     f"(runs {', '.join(_f(v, '{:.3f}') for v in x['cpu_per_notebook'])}); "
+                     f"batch wall median {_f(x['wall_median'])} s "
+                     f"(runs {', '.join(_f(v) for v in x['wall'])}); "
+                     f"others % {', '.join(_f(v, '{:.0f}') for v in x['others_pct'])}")
+    lines.append(f"  CPU per notebook (a)/(b): {_f(fc['cpu_ratio'], '{:.3f}')}; extra CPU per notebook "
+                 f"{_f(fc['extra_cpu_per_notebook'], '{:.3f}')} s ({_f(fc['extra_cpu_pct'], '{:+.1f}')} %); "
+                 f"by pair {', '.join(_f(v, '{:.3f}') for v in fc['cpu_ratios_by_pair'])}; "
+                 f"batch wall (a)/(b) {_f(fc['wall_ratio'], '{:.3f}')}")
+    lines.append(f"  timings.figures (collect, wall, in the grading process), median per notebook: "
+                 f"(a) {_f(a['figures_s_median'], '{:.3f}')} s, (b) {_f(b['figures_s_median'], '{:.3f}')} s; "
+                 f"timings.total median (a) {_f(a['total_s_median'])} s, (b) {_f(b['total_s_median'])} s")
+    for label, x in (("(a)", a), ("(b)", b)):
+        w = x["report_writing"]
+        lines.append(f"  report writing {label}: write_both (report.html + feedback.html) in this process, median "
+                     f"per result over {w['results']}: wall {_f(w.get('wall_ms_median'), '{:.1f}')} ms, "
+                     f"CPU {_f(w.get('cpu_ms_median'), '{:.1f}')} ms; mean size report.html "
+                     f"{_f(x['report_html_kb_mean'], '{:.1f}')} KB, feedback.html "
+                     f"{_f(x['feedback_html_kb_mean'], '{:.1f}')} KB")
+    lines.append(f"  check: results with figures (a) {a['with_figures']}/{a['results']}, "
+                 f"(b) {b['with_figures']}/{b['results']}; scores and statuses of every run equal to run a1's: "
+                 + ("yes" if not fc["problems"] else "NO: " + "; ".join(fc["problems"])))
+    return lines
 
 
 def ratios(report: dict[str, Any]) -> dict[str, float | None]:
@@ -520,15 +688,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--one-core", action="store_true",
                     help="also run -j 1 pinned to one CPU: "
                          "the single-core baseline that -j N's scaling is measured against")
-    ap.add_argument("--repeat", type=int, default=1, metavar="R",
+    ap.add_argument("--repeat", type=int, default=None, metavar="R",
                     help="run each grader configuration R times, interleaved, "
-                         "and report the run with the median wall time")
+                         "and report the run with the median wall time (default 1; 3 with --figures-cost)")
+    ap.add_argument("--figures-cost", action="store_true",
+                    help="also grade with a copy of the rubric without [report] (no figures, no plots), "
+                         "alternating with the rubric as is, and print what the figures cost")
     ap.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up (one grading, one floor run)")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR (created, must be empty) and keep everything")
     ap.add_argument("--json", type=Path, metavar="PATH", help="also write all figures as JSON")
     args = ap.parse_args(argv)
     if args.n is None:
         args.n = 6 if args.quick else 40
+    if args.repeat is None:
+        args.repeat = 3 if args.figures_cost else 1
     if args.quick:
         args.skip_competitors = True
     try:
@@ -564,6 +737,7 @@ def main(argv: list[str] | None = None) -> int:
                        "fixtures": [s["fixture"] for s in subs], "workdir": str(work) if args.keep else None},
             "grader": {}, "floor": None, "competitors": {}, "ratios": {},
         }
+        nofig = rubric_without_figures(work) if args.figures_cost else None
         floor_runs = submissions.prepare_floor(subs, work / "floor", iris)
         if not args.no_warmup:
             _log("warm-up (untimed): grading one submission, one floor run")
@@ -574,6 +748,7 @@ def main(argv: list[str] | None = None) -> int:
             measure.run_measured([sys.executable, "run.py"], cwd=floor_runs[0]["dir"], env=_student_env(), timeout=120)
         configs = [(f"-j{k}", k, False) for k in args.jobs] + ([("-j1 one core", 1, True)] if args.one_core else [])
         runs: dict[str, list[dict[str, Any]]] = {key: [] for key, _, _ in configs}
+        paired: dict[str, tuple[list[Any], list[Any]]] = {}  # --figures-cost: key -> (a runs, b runs)
         for r in range(max(1, args.repeat)):
             for key, k, one in configs:
                 which = f" (run {r + 1} of {args.repeat})" if args.repeat > 1 else ""
@@ -581,6 +756,16 @@ def main(argv: list[str] | None = None) -> int:
                 tag = key.replace(" ", "-") + (f"-r{r + 1}" if args.repeat > 1 else "")
                 runs[key].append(
                     run_grader(subs_dir, work / f"grader{tag}", k, args.sandbox, args.n, logs, one_core=one))
+                if nofig is not None and not one:
+                    _log(f"grader {key} over {args.n} submissions, rubric without [report]{which}")
+                    out = work / f"grader{tag}-nofig"
+                    a_runs, b_runs = paired.setdefault(key, ([], []))
+                    a_runs.append((runs[key][-1], work / f"grader{tag}"))
+                    b_runs.append((run_grader(subs_dir, out, k, args.sandbox, args.n, logs, rubric=nofig), out))
+        if paired:
+            _log("figures cost: comparing the results, timing write_both in this process")
+            report["figures_cost"] = {key: figures_cost(a_runs, b_runs, work)
+                                      for key, (a_runs, b_runs) in paired.items()}
         for key, rs in runs.items():
             walls = [x["measurement"]["wall"] for x in rs]
             chosen = sorted(rs, key=lambda x: x["measurement"]["wall"])[len(rs) // 2]

@@ -1,6 +1,6 @@
 """Grade a folder of submissions with grader.batch.grade; run as a measured subprocess.
 
-    python run_grader.py SUBMISSIONS OUT --jobs K --sandbox auto --summary SUMMARY.json
+    python run_grader.py SUBMISSIONS OUT --jobs K --sandbox auto --summary SUMMARY.json [--rubric DIR]
 
 Hidden tests are included (the TA's rubric, as `grader grade` loads it). Writes a small JSON
 summary; the per-notebook results are the result.json files under OUT/submissions/.
@@ -22,6 +22,7 @@ def main() -> int:
     ap.add_argument("--sandbox", default="auto")
     ap.add_argument("--assignment", default="week3_nn_basic")
     ap.add_argument("--summary", type=Path, required=True)
+    ap.add_argument("--rubric", type=Path, help="grade with this rubric folder instead of rubrics/<assignment>")
     ap.add_argument("--one-core", action="store_true", help="pin this process (and so all it starts) to one CPU")
     args = ap.parse_args()
     if args.one_core:
@@ -33,7 +34,7 @@ def main() -> int:
     import grader.api
     import grader.batch
 
-    rubric = grader.api.load_rubric(assignment=args.assignment)
+    rubric = grader.api.load_rubric(assignment=args.assignment, rubric=args.rubric)
     t_import = time.perf_counter() - t0
     summary = grader.batch.grade([args.submissions], args.out, rubric=rubric, jobs=args.jobs, sandbox=args.sandbox)
     args.summary.write_text(json.dumps({
