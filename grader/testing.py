@@ -50,13 +50,15 @@ from grader.judging import (
     returns_bool,
 )
 from grader.matching import failing
+from grader.training import final_values, perceptron_fit, train_neuron, training_ways
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
     "Failed", "PartialCredit", "argument_order", "call_as_written", "close", "credit", "diagnose", "expect",
     "expect_global", "fail", "failing", "judge_value", "mistake", "note", "number", "parametrize", "pick", "points",
-    "localise_gradient", "probe", "returns_bool", "timeout", "tolerance",
+    "localise_gradient", "probe", "returns_bool", "timeout", "tolerance", "final_values", "perceptron_fit",
+    "train_neuron", "training_ways",
 ]
 _INTERNAL = (_Context, _ctx)  # the runner sets each test's context through these
 

@@ -15,7 +15,7 @@ import numpy as np
 from grader.errors import StudentCodeProblem
 from grader.figures import attempt, curve, numbers, problem, regions, series, thin
 from grader.rubric import PACKAGE_DATA
-from grader.testing import argument_order, call_as_written
+from grader.testing import Failed, fail, final_values, perceptron_fit, train_neuron, training_ways
 
 GRID = np.linspace(-6, 6, 121)
 COARSE = np.linspace(-6, 6, 49)  # a function that rejects arrays is called one number at a time, here
@@ -66,56 +66,22 @@ def _curve(student, reference, name, function, task, version):
 
 
 # -- the OR neuron's loss -------------------------------------------------------------------
-class _Stopped(Exception):
-    """The student's functions cannot drive the training loop (its words say why)."""
-
-
-def _train(ns, reference, flat=False, sig=None, bp=None):
-    """The hidden training test's run (tests/hidden/test_backprop.py ``_run``) with the loss of
-    every step: (losses, the final W, b and A as one vector)."""
-    Z0 = X_OR @ np.array(START_W).reshape(2, 1) + START_B
-    A0 = 1 / (1 + np.exp(-Z0))
-    args = (Y_OR, A0.ravel(), Z0.ravel()) if flat else (Y_OR, A0, Z0)
-    bp_kw = {} if bp is None else {"version": bp}
-    first = call_as_written(ns, reference, "backpropagation", *args, with_globals={"X": X_OR}, **bp_kw)
-    spec = reference.returns["backpropagation"]["by_arity"]
-    if not isinstance(first, (tuple, list)) or len(first) not in spec:
-        got = f"{len(first)} values" if isinstance(first, (tuple, list)) else f"a single {type(first).__name__}"
-        raise _Stopped(f"backpropagation returned {got}; expected "
-                       + " or ".join(f"({', '.join(v)})" for _k, v in sorted(spec.items(), reverse=True)))
-    names = spec[len(first)]
-    out = ns.descend("sigmoid", "backpropagation", X=X_OR, Y=Y_OR, W=np.array(START_W).reshape(2, 1), b=START_B,
-                     steps=STEPS, order=argument_order(ns, reference, "backpropagation", ("X",)),
-                     dw=names.index("dw"), db=names.index("db"), flat=flat, activation_version=sig,
-                     gradient_version=bp, losses=True)
-    if not isinstance(out, dict) or "bad" in out:
-        raise _Stopped(f"training could not go on: {out.get('bad') if isinstance(out, dict) else out!r}")
+def _train(ns, reference, **way):
+    """The hidden training test's run (``train_neuron``, as tests/hidden/test_backprop.py drives
+    it) with the loss of every step: (losses, the final W, b and A as one vector)."""
+    out = train_neuron(ns, reference, X=X_OR, Y=Y_OR, W=np.array(START_W).reshape(2, 1), b=START_B, steps=STEPS,
+                       losses=True, **way)
     losses, why = numbers(out.get("losses"), "the training", STEPS)
     if why:
-        raise _Stopped(why)
-    final = np.concatenate([np.asarray(out["W"], dtype=float).ravel(), np.asarray(out["b"], dtype=float).ravel(),
-                            np.asarray(out["A"], dtype=float).ravel()])
-    return losses, final
-
-
-def _ways(student, failed):
-    """As the hidden test tries them: flat A and Z when the plain run raised; the definitions
-    as they worked where defined when a later cell replaced sigmoid or a helper."""
-    if failed:
-        yield {"flat": True}
-    sig, _p = attempt("sigmoid", lambda: student.versions("sigmoid"))
-    bp, _p = attempt("backpropagation", lambda: student.versions("backpropagation"))
-    sig, bp = sig or [], bp or []
-    if (bp and bp[0].get("helpers")) or len(sig) > 1:
-        for k in range(min(len(sig), 3)):
-            yield {"sig": k, "bp": 0}
+        fail(why)
+    return losses, final_values(out)
 
 
 def _run(student, reference, **way):
     """(the student's run, '') or (None, why there is none)."""
     try:
         return _train(student, reference, **way), ""
-    except _Stopped as exc:
+    except Failed as exc:
         return None, str(exc)
     except StudentCodeProblem as exc:
         return None, problem("training with sigmoid and backpropagation", exc)
@@ -128,7 +94,7 @@ def _loss(student, reference):
     log = bool(np.all(want > 0))
     run, prob = _run(student, reference)
     if run is None or not np.allclose(run[1], want_final, rtol=1e-4, atol=1e-6):
-        for way in _ways(student, run is None):
+        for way in training_ways(student, run is None):
             other, _why = _run(student, reference, **way)
             if other is None:
                 continue
@@ -150,17 +116,7 @@ def _handout_data():
 
 def _fit(X, y, rate, niter):
     """The handout's Perceptron.fit with its net_input and predict: errors per epoch."""
-    w = np.zeros(1 + X.shape[1])
-    errors = []
-    for _ in range(niter):
-        err = 0
-        for xi, target in zip(X, y, strict=True):  # len(X) == len(y): checked in _own_data
-            delta = rate * (target - (1 if xi @ w[1:] + w[0] >= 0.0 else -1))
-            w[1:] += delta * xi
-            w[0] += delta
-            err += int(delta != 0.0)
-        errors.append(err)
-    return errors
+    return perceptron_fit(X, y, rate, niter)[1]
 
 
 def _own_data(student):

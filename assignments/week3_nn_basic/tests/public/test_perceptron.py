@@ -7,7 +7,7 @@ it twice, and a predict that answers 0/1, are named when every value agrees with
 import numpy as np
 
 from grader.rubric import PACKAGE_DATA
-from grader.testing import diagnose, fail, judge_value, mistake, points
+from grader.testing import diagnose, fail, judge_value, mistake, perceptron_fit, points
 
 TASK = "perceptron"  # 22 points: 20.9 here, 1.1 in the hidden test
 
@@ -58,8 +58,8 @@ def test_fit_on_your_own_data(student, reference):
              "the perceptron's labels are -1 (setosa) and 1 (versicolor)")
     p = student.new("Perceptron", 0.1, 10)
     p.call("fit", X, y)
-    weight, errors = _fit(X.astype(float), y, 0.1, 10)
-    runs = {name: _fit(X.astype(float), y, 0.1, 10, net, low) for name, net, low in (
+    weight, errors = perceptron_fit(X, y, 0.1, 10)
+    runs = {name: perceptron_fit(X, y, 0.1, 10, net, low) for name, net, low in (
         ("net_input_without_bias", NET_INPUTS["net_input_without_bias"], -1),
         ("net_input_bias_twice", NET_INPUTS["net_input_bias_twice"], -1),
         ("predict_returns_0_1", NET_INPUTS[""], 0))}
@@ -67,19 +67,3 @@ def test_fit_on_your_own_data(student, reference):
                 what="errors per epoch, fitted on your X and y")
     judge_value(reference, "fit", p.get("weight"), weight, [(mistake(k), v[0]) for k, v in runs.items()],
                 what="weight after fit on your X and y")
-
-
-def _fit(X, y, rate, niter, net=NET_INPUTS[""], low=-1):
-    """The handout's Perceptron.fit (given code), with net_input = X @ w[1:] + w[0] (or
-    ``net``) and predict's classes 1 and ``low``."""
-    w = np.zeros(1 + X.shape[1])
-    errors = []
-    for _ in range(niter):
-        err = 0
-        for xi, target in zip(X, y, strict=True):  # len(X) == len(y): checked by the test
-            delta = rate * (target - (1 if net(xi, w) >= 0.0 else low))
-            w[1:] += delta * xi
-            w[0] += delta
-            err += int(delta != 0.0)
-        errors.append(err)
-    return w, errors

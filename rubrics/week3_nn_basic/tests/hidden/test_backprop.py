@@ -4,8 +4,8 @@ handout's 1,000-step training run driven by the grader with the student's own fu
 import numpy as np
 
 from grader.checks.gradient import numeric_gradient, relative_error
-from grader.testing import (Failed, argument_order, call_as_written, credit, diagnose, expect, fail, judge_value,
-                            parametrize, pick, points)
+from grader.testing import (Failed, call_as_written, credit, diagnose, expect, final_values, judge_value,
+                            parametrize, pick, points, train_neuron, training_ways)
 
 TASK = "backprop"
 
@@ -76,28 +76,12 @@ def test_dw_agrees_with_the_numerical_gradient(student, reference, rng):
 _RUNS: dict[tuple[int, str], np.ndarray] = {}
 
 
-def _run(ns, reference, flat=False, sig=None, bp=None):
-    """The handout's loop: W, b from its start, Z = XW + b, A = sigmoid(Z), descend dw, db
-    (``flat``: A and Z of shape (4,); ``sig``/``bp``: which definitions, see ``versions``)."""
-    Y = np.array([[0], [1], [1], [1]])
-    Z0 = X @ np.array(START_W).reshape(2, 1) + START_B
-    A0 = 1 / (1 + np.exp(-Z0))
-    args = (Y, A0.ravel(), Z0.ravel()) if flat else (Y, A0, Z0)
-    bp_kw = {} if bp is None else {"version": bp}
-    first = call_as_written(ns, reference, "backpropagation", *args, with_globals={"X": X}, **bp_kw)
-    spec = reference.returns["backpropagation"]["by_arity"]
-    if not isinstance(first, (tuple, list)) or len(first) not in spec:
-        pick(reference, "backpropagation", first, "dw")  # fails with the forms it may return
-    names = spec[len(first)]
-    out = ns.descend("sigmoid", "backpropagation", X=X, Y=Y, W=np.array(START_W).reshape(2, 1), b=START_B,
-                     steps=STEPS, order=argument_order(ns, reference, "backpropagation", ("X",)),
-                     dw=names.index("dw"), db=names.index("db"), flat=flat,
-                     activation_version=sig, gradient_version=bp)
-    if not isinstance(out, dict) or "bad" in out:
-        fail(f"training could not go on: {out.get('bad') if isinstance(out, dict) else out!r}; expected "
-             "dw with 2 values and db with one")
-    return np.concatenate([np.asarray(out["W"], dtype=float).ravel(), [float(np.asarray(out["b"]).ravel()[0])],
-                           np.asarray(out["A"], dtype=float).ravel()])
+def _run(ns, reference, **way):
+    """The handout's loop: W, b from its start, Z = XW + b, A = sigmoid(Z), descend dw, db, with
+    ``ns``'s functions (``way``: on flat A and Z, or which definitions: ``training_ways``); its
+    end as one vector (W, b, A)."""
+    return final_values(train_neuron(ns, reference, X=X, Y=np.array([[0], [1], [1], [1]]),
+                                     W=np.array(START_W).reshape(2, 1), b=START_B, steps=STEPS, **way))
 
 
 def _cached(key, ns, reference):
@@ -114,22 +98,6 @@ def _cached(key, ns, reference):
     return _RUNS[k]
 
 
-def _ways(student, failed):
-    """How else to drive the student's functions when the plain run did not match: on flat
-    (4,) A and Z (a notebook that kept W a list) when it raised; as they worked where defined
-    when a later cell replaced sigmoid or a helper."""
-    if failed:
-        yield {"flat": True}
-    try:
-        sig = student.versions("sigmoid")
-        bp = student.versions("backpropagation")
-    except Exception:  # noqa: BLE001 - no history
-        return
-    if (bp and bp[0].get("helpers")) or len(sig) > 1:
-        for k in range(min(len(sig), 3)):
-            yield {"sig": k, "bp": 0}
-
-
 @points(3.84)
 def test_training_from_the_handouts_start(student, reference):
     """1,000 steps from W = [-0.79003947, 0.6826574], b = 0 with the student's sigmoid and
@@ -143,7 +111,7 @@ def test_training_from_the_handouts_start(student, reference):
     except Exception as exc:  # noqa: BLE001 - judged below after the other ways
         error = exc
     if got is None or not np.allclose(got, want, rtol=1e-4, atol=1e-6):
-        for way in _ways(student, got is None):
+        for way in training_ways(student, got is None):
             try:
                 run = _run(student, reference, **way)
             except Exception:  # noqa: BLE001, S112 - the next way may work; this one is not the student's answer
