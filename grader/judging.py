@@ -350,7 +350,9 @@ def judge_value(reference: Any, name: str, got: Any, want: Any,
                 raise _broken(vspec, what or name, exc) from exc
     cache: dict[str, Any] = {}
     v = _verdict(what or name, None, what, got, want, alts, {}, rtol_, atol_, shape_, cache)
-    return _conclude(v, what or name, None, _case(what or name, None, what, alts, {}, (rtol_, atol_, shape_), cache))
+    case = _case(what or name, None, what, alts, {}, (rtol_, atol_, shape_), cache)
+    case.shown_as = name
+    return _conclude(v, what or name, None, case)
 
 
 def expect_global(student: Any, reference: Any, name: str, *, part: str | None = None,

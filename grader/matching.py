@@ -40,6 +40,7 @@ class Case:
     cache: dict[str, Any] = field(default_factory=dict)
     reading: Any = None  # the accepted reading (or full-credit variant) the answer matched
     reading_note: str = ""
+    shown_as: str = ""  # the function the report files it under, when not ``function`` (a value a test computed)
 
     def answer(self, vspec: Any) -> Any:
         """What ``vspec``'s mutant answers to this case (asked once); None when it is not about it."""

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from grader import checking, matching
-from grader.errors import GraderError, RubricError, StudentCodeProblem, StudentError
+from grader.errors import GraderError, MissingName, RubricError, StudentCodeProblem, StudentError
 from grader.rubric import Rubric, TestItem
 
 
@@ -70,12 +70,25 @@ def _details(exc: checking.Failed) -> dict[str, Any]:
 _MAX_CASES = 12  # failed calls kept per test for the report (a 100-row table says no more than 12)
 
 
+def _preview(value: Any) -> str:
+    """A value as the report shows it: in full when small, else its first and last elements
+    and its shape (never only "array of shape (11,)")."""
+    from grader.checks.compare import describe_value
+
+    if isinstance(value, np.ndarray) and value.size > 8 and value.dtype.kind in "biuf":
+        flat = np.array2string(value.ravel(), precision=6, threshold=6, edgeitems=3, separator=", ")
+        return f"{flat.replace(chr(10), '')} (shape {value.shape}, {value.dtype})"
+    return describe_value(value, 300)
+
+
 def _case_dict(function: str, label: str, exc: checking.Failed | None) -> dict[str, Any]:
     """One failed call as the report shows it: the call, the values and where they differ."""
     case: dict[str, Any] = {"function": function, "label": label}
     if exc is not None:
         d = _details(exc)
-        case.update({k: d[k] for k in ("call", "expected", "got") if k in d})
+        case.update({k: d[k] for k in ("call",) if k in d})
+        if exc.mismatch is not None:
+            case["expected"], case["got"] = _preview(exc.want), _preview(exc.got)
         m = exc.mismatch
         if m is not None and m.index is not None and len(m.index) > 0:  # the first element that differs
             case["where"] = "[" + ", ".join(map(str, m.index)) + "]"
@@ -96,8 +109,10 @@ def _with_cases(out: dict[str, Any], ctx: checking._Context, exc: BaseException 
     its one case."""
     judged = ctx.cases
     out["passed_cases"] = sum(1 for c in judged if c.passed)
-    cases = [_case_dict(c.function, c.label, c.failure) for c in judged if not c.passed]
-    if isinstance(exc, StudentCodeProblem):
+    cases = [_case_dict(c.shown_as or c.function, c.label, c.failure) for c in judged if not c.passed]
+    if isinstance(exc, MissingName):
+        cases.append({"function": exc.name, "label": exc.name, "where": "missing"})  # the report words it
+    elif isinstance(exc, StudentCodeProblem):
         what = getattr(exc, "what", "") or ""
         error = f"{exc.exc_type}: {exc.exc_message}".rstrip(": ") if isinstance(exc, StudentError) else str(exc)
         if isinstance(exc, StudentError) and exc.traceback:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from grader.figures import explain
 from grader.report.exports import clean_text
 from grader.report.i18n import t
 from grader.result import CaseResult, CellFailure, Diagnosis, Figure, Result, TaskScore, TestResult
@@ -301,7 +302,9 @@ def _captions(figures: list[Figure], lang: str) -> list[str]:
         else:
             out.append(t(f"figure_{f.name}", lang))
         if f.problem:
-            out.append(t("figure_problem", lang, what=f.name, problem=_clean(f.problem, 300, lang)))
+            name = t(f"figure_name_{f.name}", lang)
+            what = str(f.data.get("function", f.name)) if name == f"figure_name_{f.name}" else name
+            out.append(t("figure_problem", lang, what=what, problem=_clean(explain(f.problem, lang), 300, lang)))
     return out
 
 

@@ -214,7 +214,7 @@ def test_plots_are_inlined_under_their_part_and_drawn_once_for_both_copies(tmp_p
         backprop = page.split('id="part-backprop"', 1)[1].split("</section>", 1)[0]
         assert "data:image/png" in backprop and "sigmoid(x) for x from −6 to 6." in backprop
         training = page.split('id="part-training"', 1)[1].split("</section>", 1)[0]
-        assert "Your loss could not be plotted: training could not be called: ValueError: &lt;b&gt;no&lt;/b&gt;" \
+        assert "Your loss curve could not be plotted: training could not be called: ValueError: &lt;b&gt;no&lt;/b&gt;" \
             in training
         assert "http://" not in page and "https://" not in page  # self-contained
 
@@ -257,3 +257,52 @@ def test_a_plot_that_cannot_be_drawn_costs_the_plot_not_the_report(tmp_path: Pat
     for path in (report, feedback):
         page = path.read_text(encoding="utf-8")
         assert "<img" not in page and t("figure_none", "en") in page and "5. Training the neuron" in page
+
+
+# -- what the runner keeps of each failed call (the real week-3 tests, in this process) ----------
+
+
+def test_every_failed_call_of_a_test_is_kept_with_its_inputs(graded) -> None:
+    tests, _tasks = graded(("return AND(NAND(x1, x2), OR(x1, x2))", "return NAND(NAND(x1, x2), OR(x1, x2))"))
+    xor = tests["test_truth_table[XOR]"]
+    assert [(c["call"], c["expected"], c["got"]) for c in xor["cases"]] == [
+        ("XOR(0, 0)", "0", "1"), ("XOR(0, 1)", "1", "0"), ("XOR(1, 0)", "1", "0"), ("XOR(1, 1)", "0", "1")]
+    assert {c["function"] for c in xor["cases"]} == {"XOR"}
+
+
+def test_a_missing_function_is_filed_under_its_name(graded) -> None:
+    tests, _tasks = graded(("def AND(x1, x2):", "def AND_gate(x1, x2):"))
+    case = tests["test_truth_table[AND]"]["cases"][0]
+    assert (case["function"], case["where"]) == ("AND", "missing")
+    v = view.build(Result.from_dict(sample(tests=[_test("test_truth_table[AND]", "gates", "error", 0.0, 3.0,
+                                                        cases=[case])])), lang="ko")
+    row = v.parts[0].groups[0]
+    assert row.function == "AND" and row.cases[0].where == t("mismatch_missing", "ko")
+
+
+def test_a_long_answer_shows_its_first_and_last_values(graded) -> None:
+    tests, _tasks = graded(("    return sig * (1 - sig)", "    return sig"))
+    failing = [c for t_ in tests.values() for c in t_.get("cases", []) if c["function"] == "sigmoid_prime"
+               and "shape (11,)" in c.get("expected", "")]
+    assert failing, "the public sigmoid_prime test calls it on 11 points"
+    assert "..." in failing[0]["expected"] and "array of shape" not in failing[0]["expected"]
+    assert failing[0]["where"] == "[0]"
+
+
+def test_a_value_a_test_computed_is_filed_under_the_function_it_judges(graded) -> None:
+    tests, _tasks = graded(("return np.dot(X, self.weight[1:]) + self.weight[0]", "return np.dot(X, self.weight[1:])"))
+    cases = tests["test_net_input_on_a_matrix"]["cases"]
+    assert [c["function"] for c in cases] == ["net_input"]
+    assert cases[0]["label"] == "net_input(X) for the 100 Iris rows"
+
+
+def test_a_figure_that_could_not_be_drawn_says_why_in_the_readers_words() -> None:
+    fig = Figure("sigmoid", "curve", "gates", {"function": "sigmoid", "x": [0.0], "reference": [0.5]},
+                 problem="sigmoid is not defined in the notebook").to_dict()
+    ko = view.build(Result.from_dict(sample(figures=[fig])), lang="ko")
+    words = [c for p in ko.parts for c in p.captions]
+    assert "여러분의 sigmoid은(는) 그릴 수 없었습니다: sigmoid이(가) 노트북에 정의되어 있지 않습니다" in words
+    loss = Figure("loss", "series", "training", {"x": [1], "reference": [0.3]},
+                  problem="a sentence of the figure module's own").to_dict()
+    en = view.build(Result.from_dict(sample(figures=[loss])), lang="en")
+    assert "Your loss curve could not be plotted: a sentence of the figure module's own" in en.parts[2].captions
