@@ -25,6 +25,7 @@ from grader import notebook as nbio
 from grader import rubric as rubric_mod
 from grader.config import Limits
 from grader.errors import GraderError, NotebookError, RubricError, SandboxError
+from grader.notes import note
 from grader.namespaces import (
     LazyReference,
     Namespace,
@@ -206,8 +207,7 @@ def grade_file(
                               timings=total_time(timings))
     ran = [c.index for c in report.cells if c.status == "ok"]
     cells = [_cell_failure(c, rubric, nb, ran) for c in report.cells if c.status != "ok"]
-    notes += [f"cell {c.index} failed because of the handout's own code, not yours: {c.slip_title}"
-              for c in cells if c.origin == "handout"]
+    notes += [note("note_handout_cell", index=c.index, title=c.slip_title) for c in cells if c.origin == "handout"]
     status, reason = _status([c for c in cells if c.origin != "handout"], report, outcomes)
     if test_events and status == "graded":
         # the notebook ran, but graded calls hung or crashed the kernel: say so
@@ -218,10 +218,7 @@ def grade_file(
                          sandbox=mechanism, timings=total_time(timings), figures=figs)
 
 
-_COMPAT_NOTES = {
-    "read_csv(eader=)": ("pd.read_csv(..., eader=None) (the handout's typo of header=) was read as header=None, "
-                         "as the handout meant"),
-}
+_COMPAT_NOTES = {"read_csv(eader=)": "note_read_csv_eader"}  # what the kernel saw -> the note's form
 
 
 def _compat_notes(student: StudentNamespace) -> list[str]:
@@ -235,11 +232,9 @@ def _compat_notes(student: StudentNamespace) -> list[str]:
         if not isinstance(what, str):
             continue
         if what.startswith("np."):
-            notes.append(f"{what} was used (the handout's own demo cell uses np.int): NumPy 1.24 removed it; the "
-                         "grader's kernel accepts it as the course's environment did "
-                         f"(on a current NumPy write {what[3:]})")
+            notes.append(note("note_np_alias", what=what, plain=what[3:]))
         else:
-            notes.append(_COMPAT_NOTES.get(what, f"{what} was used"))
+            notes.append(note(_COMPAT_NOTES[what]) if what in _COMPAT_NOTES else f"{what} was used")
     return notes[:10]
 
 

@@ -140,26 +140,22 @@ def problem(what: str, exc: BaseException) -> str:
 
 # what ``problem`` and ``numbers`` write, read back into the reader's words (grader.report.i18n)
 _WORDS = [
-    (re.compile(r"^(?P<name>\S+) is not defined in the notebook$"), "figure_why_missing"),
-    (re.compile(r"^(?P<what>.+?) could not be called: (?P<error>.+)$", re.S), "figure_why_raised"),
-    (re.compile(r"^(?P<what>.+?) was not called: the time for the figures ran out$"), "figure_why_budget"),
-    (re.compile(r"^(?P<what>.+?) did not finish in time$"), "figure_why_timeout"),
-    (re.compile(r"^the notebook's kernel died during (?P<what>.+)$"), "figure_why_died"),
-    (re.compile(r"^(?P<what>.+?) gave (?P<kind>.+), not numbers$"), "figure_why_not_numbers"),
-    (re.compile(r"^(?P<what>.+?) gave (?P<got>\d+) values? where (?P<want>\d+) were due$"), "figure_why_count"),
+    (re.compile(r"(?P<name>\S+) is not defined in the notebook"), "figure_why_missing"),
+    (re.compile(r"(?P<what>.+?) could not be called: (?P<error>.+)", re.S), "figure_why_raised"),
+    (re.compile(r"(?P<what>.+?) was not called: the time for the figures ran out"), "figure_why_budget"),
+    (re.compile(r"(?P<what>.+?) did not finish in time"), "figure_why_timeout"),
+    (re.compile(r"the notebook's kernel died during (?P<what>.+)"), "figure_why_died"),
+    (re.compile(r"(?P<what>.+?) gave (?P<kind>.+), not numbers"), "figure_why_not_numbers"),
+    (re.compile(r"(?P<what>.+?) gave (?P<got>\d+) values? where (?P<want>\d+) were due"), "figure_why_count"),
 ]
 
 
 def explain(problem: str, lang: str) -> str:
     """A figure's ``problem`` in ``lang``: the forms written here in the catalogue's words, any
     other (a figure module's own sentence) as it is."""
-    from grader.report.i18n import t
+    from grader.report.i18n import read_back
 
-    for pattern, key in _WORDS:
-        m = pattern.match(problem)
-        if m:
-            return t(key, lang, **m.groupdict())
-    return problem
+    return read_back(problem, _WORDS, lang)
 
 
 def attempt(what: str, call: Callable[[], Any]) -> tuple[Any, str]:

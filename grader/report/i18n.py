@@ -16,6 +16,8 @@ grading writes into a result (``message``, ``reason``): those are data, kept byt
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Final
 
 LANGUAGES: Final = ("ko", "en")
@@ -161,6 +163,18 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "figure_name_loss": {"ko": "손실 곡선", "en": "loss curve"},
     "figure_name_errors": {"ko": "에포크별 오류 수", "en": "errors per epoch"},
     "figure_name_regions": {"ko": "결정 영역", "en": "decision regions"},
+    "note_np_alias": {"ko": "{what}을(를) 썼습니다 (배포된 노트북의 예시 셀도 np.int를 씁니다): NumPy 1.24에서 "
+                            "없어졌지만, 채점 커널은 수업 환경처럼 받아들였습니다 (요즘 NumPy에서는 {plain}로 쓰세요)",
+                      "en": "{what} was used (the handout's own demo cell uses np.int): NumPy 1.24 removed it; the "
+                            "grader's kernel accepts it as the course's environment did (on a current NumPy write "
+                            "{plain})"},
+    "note_read_csv_eader": {"ko": "pd.read_csv(..., eader=None) (배포된 노트북의 header= 오타)를 원래 뜻대로 "
+                                  "header=None으로 읽었습니다",
+                            "en": "pd.read_csv(..., eader=None) (the handout's typo of header=) was read as "
+                                  "header=None, as the handout meant"},
+    "note_handout_cell": {"ko": "셀 {index}은(는) 여러분이 아니라 배포된 노트북에 원래 있던 코드 때문에 실패했습니다: "
+                                "{title}",
+                          "en": "cell {index} failed because of the handout's own code, not yours: {title}"},
     "figure_none": {"ko": "그래프를 그리지 못했습니다.", "en": "No plot could be drawn."},
     "run_title": {"ko": "실행 기록", "en": "The run"},
     "run_clean": {"ko": "모든 셀이 오류 없이 실행되었습니다.", "en": "Every cell ran without an error."},
@@ -308,6 +322,17 @@ CONSOLE_LANG: Final = "en"
 """Language of the TA's console (``grade``, ``export``, ``generate``, ``validate`` and errors
 before a rubric is known): English, as grep-able log lines; a student's ``check`` uses
 ``--lang`` or the rubric's language."""
+
+
+def read_back(text: str, forms: Iterable[tuple[re.Pattern[str], str]], lang: str) -> str:
+    """A sentence the engine stored in English (in a result: a note, a figure's problem) in
+    ``lang``: the catalogue's ``key`` of the first of ``forms`` (pattern, key) it matches,
+    filled with the pattern's named groups; a sentence of no known form as it is."""
+    for pattern, key in forms:
+        m = pattern.fullmatch(text)
+        if m:
+            return t(key, lang, **m.groupdict())
+    return text
 
 
 def t(key: str, lang: str, **values: object) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from grader import notes
 from grader.figures import explain
 from grader.report.exports import clean_text
 from grader.report.i18n import t
@@ -134,7 +135,9 @@ def build(result: Result, *, lang: str = "ko", audience: str = "student") -> Rep
         pass_line=t("pass_line_passed" if result.passed else "pass_line_not_passed", lang,
                     mark=one(result.pass_mark), missing=one(max(0.0, result.pass_mark - result.score))),
         run=run, reason=_reason(result, lang),
-        notes=[_clean(n, 500, lang) for n in result.notes],
+        # a handout cell's failure is said in the run already
+        notes=[_clean(notes.explain(n, lang), 500, lang) for n in result.notes
+               if notes.form_of(n) != "note_handout_cell"],
     )
 
 

@@ -267,9 +267,9 @@ def test_the_same_figures_give_the_same_bytes_here_in_threads_and_in_another_pro
 
 def test_no_pyplot_figure_is_left_behind() -> None:
     pyplot = pytest.importorskip("matplotlib.pyplot")
-    before = pyplot.get_fignums()
+    before = pyplot.get_fignums()  # other tests run notebook cells that plot in this process
     plots.render_all(week3())
-    assert pyplot.get_fignums() == before == []
+    assert pyplot.get_fignums() == before
 
 
 def test_the_png_carries_no_date_or_version() -> None:

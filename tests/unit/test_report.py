@@ -306,3 +306,14 @@ def test_a_figure_that_could_not_be_drawn_says_why_in_the_readers_words() -> Non
                   problem="a sentence of the figure module's own").to_dict()
     en = view.build(Result.from_dict(sample(figures=[loss])), lang="en")
     assert "Your loss curve could not be plotted: a sentence of the figure module's own" in en.parts[2].captions
+
+
+def test_the_results_notes_read_in_the_readers_language() -> None:
+    from grader import notes
+
+    alias = notes.note("note_np_alias", what="np.int", plain="int")
+    handout = notes.note("note_handout_cell", index=12, title="dw and db were never computed")
+    assert notes.form_of(alias) == "note_np_alias" and notes.form_of("anything else") is None
+    v = view.build(Result.from_dict(sample(notes=[alias, handout, "a note of no known form"])), lang="ko")
+    assert v.notes == [t("note_np_alias", "ko", what="np.int", plain="int"), "a note of no known form"]
+    assert "np.int을(를) 썼습니다" in v.notes[0]  # the handout's cell is said in the run, not again here
