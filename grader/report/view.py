@@ -188,12 +188,6 @@ def _case_row(case: CaseResult, lang: str, hidden: bool) -> CaseRow:
                    error=_clean(case.error, 600, lang), hidden=hidden, part=part)
 
 
-def _group_key(case: CaseResult) -> str:
-    """The function a failed call belongs to; '' for a test's check of values (what a training
-    loop left), shown under the catalogue's words for that."""
-    return case.function
-
-
 def _part(number: int, task: TaskScore, tests: list[TestResult], figures: list[Figure], result: Result,
           lang: str, full: bool) -> PartView:
     part = PartView(number, task.name, _part_title(task, lang), task.score, task.max_score, "",
@@ -208,14 +202,14 @@ def _part(number: int, task: TaskScore, tests: list[TestResult], figures: list[F
                 part.hidden_passed += 1
             else:
                 part.hidden_failed += 1
-        if test.status == "passed":
+        if test.status == "passed":  # its notes and accepted readings (a hidden test's: name and words only)
+            part.notes += [_note(d if shown_in_full else d.without_findings(), lang) for d in test.diagnoses]
             if shown_in_full:
-                part.notes += [_note(d, lang) for d in test.diagnoses]
                 part.notes += [_clean(n, 400, lang) for n in test.notes]
             continue
         if not shown_in_full:
             for d in test.diagnoses:
-                if d.kind not in ("gradient",) and d.name not in {x.name for x in part.hidden_mistakes}:
+                if d.kind != "gradient" and d.name not in {x.name for x in part.hidden_mistakes}:
                     part.hidden_mistakes.append(d.without_findings())
             continue
         cases = test.cases or (CaseResult(function="", label=test.name, where=test.message),)
@@ -223,7 +217,7 @@ def _part(number: int, task: TaskScore, tests: list[TestResult], figures: list[F
             cases = tuple(c if c.function or c.call else replace(c, call=_test_words(test.name)) for c in cases)
         names = []
         for case in cases:
-            key = _group_key(case)
+            key = case.function  # '' for a test's check of values: shown under the catalogue's words for that
             group = groups.setdefault(key, FunctionGroup(key))
             names.append(key)
             row = _case_row(case, lang, hidden)

@@ -317,3 +317,13 @@ def test_the_results_notes_read_in_the_readers_language() -> None:
     v = view.build(Result.from_dict(sample(notes=[alias, handout, "a note of no known form"])), lang="ko")
     assert v.notes == [t("note_np_alias", "ko", what="np.int", plain="int"), "a note of no known form"]
     assert "np.int을(를) 썼습니다" in v.notes[0]  # the handout's cell is said in the run, not again here
+
+
+def test_a_note_on_a_passing_hidden_test_reaches_the_student_without_its_findings() -> None:
+    noted = _test("test_hidden_probe", "gates", "passed", 3.0, 3.0, visibility="hidden", diagnoses=[
+        {"name": "gate_threshold_on_input_point", "kind": "note", "hint": "임계값이 입력점 위에 있습니다",
+         "hint_en": "The threshold sits on an input point", "detail": f"at {HIDDEN_INPUT}"}])
+    result = sample(tests=[*sample()["tests"], noted])
+    page = html.render(result, lang="en", audience="student")
+    assert "gate_threshold_on_input_point" in page and "The threshold sits on an input point" in page
+    assert HIDDEN_INPUT not in page
