@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
+import subprocess
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,8 @@ class Summary:
     seconds: float = 0.0
     duplicates: list[tuple[str, list[str]]] = field(default_factory=list)
     interrupted: bool = False
+    handouts: list[tuple[str, str]] = field(default_factory=list)
+    """``(submission, handout)``: notebooks left out as untouched copies of the handout."""
 
     @property
     def graded_now(self) -> int:
@@ -73,9 +77,23 @@ def discover(paths: list[Path], accept: Callable[[str], bool] = lambda name: Tru
 
 
 def read_roster(path: Path | None) -> dict[str, str]:
-    """A CSV with columns ``path`` (or ``submission``) and ``student``: path -> student id."""
+    """A CSV with columns ``path`` (or ``submission``) and ``student``: path -> student id.
+
+    A row with an empty path (a student who handed nothing in) maps no path: see :func:`roster_students`."""
+    return {p: student for p, student in _roster_rows(path) if p}
+
+
+def roster_students(path: Path | None) -> list[str] | None:
+    """Every student of the roster, in its order, once each (NFC), including those whose path is
+    empty (they handed nothing in); None without a roster."""
     if path is None:
-        return {}
+        return None
+    return list(dict.fromkeys(unicodedata.normalize("NFC", s) for _, s in _roster_rows(path) if s))
+
+
+def _roster_rows(path: Path | None) -> list[tuple[str, str]]:
+    if path is None:
+        return []
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.DictReader(fh))
@@ -84,7 +102,73 @@ def read_roster(path: Path | None) -> dict[str, str]:
     if not rows or "student" not in rows[0] or not ({"path", "submission"} & set(rows[0])):
         raise UsageError(f"roster {path} needs a header with 'path' (or 'submission') and 'student' columns")
     key = "path" if "path" in rows[0] else "submission"
-    return {unicodedata.normalize("NFC", r[key].strip()): r["student"].strip() for r in rows}
+    return [(unicodedata.normalize("NFC", (r[key] or "").strip()), (r["student"] or "").strip()) for r in rows]
+
+
+# -- when a notebook was handed in -------------------------------------------------------------
+def submitted_times(files: Sequence[tuple[Path, str]]) -> dict[str, float]:
+    """``submission -> Unix seconds`` it was handed in: the last git commit that touched the file
+    when it lies in a git checkout (``git log -1 --format=%ct``; a clone gives every file the
+    clone's time, so the commit is what tells), else its modification time. Unreadable: left out."""
+    out: dict[str, float] = {}
+    in_git: dict[Path, bool] = {}
+    for path, submission in files:
+        folder = path.parent
+        if folder not in in_git:
+            in_git[folder] = _git(folder, "rev-parse", "--is-inside-work-tree") == "true"
+        when = _git(folder, "log", "-1", "--format=%ct", "--", path.name) if in_git[folder] else ""
+        if when.isdigit():
+            out[submission] = float(when)
+            continue
+        try:
+            out[submission] = path.stat().st_mtime
+        except OSError:
+            continue
+    return out
+
+
+def _git(folder: Path, *args: str) -> str:
+    """git's one-line answer in *folder*, '' when git is absent or says no."""
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,  # noqa: S603, S607 - fixed git arguments, git from PATH as a TA's shell finds it
+                              timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+# -- the handout among the submissions ---------------------------------------------------------
+def code_signature(path: Path) -> tuple[str, ...] | None:
+    """A notebook's code as compared with the handout's: each non-empty code cell's source with
+    trailing spaces and blank lines removed (outputs, metadata and markdown ignored); None when
+    the file is not a readable notebook."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        cells = data.get("cells", []) if isinstance(data, dict) else []
+    except (OSError, ValueError):
+        return None
+    out = []
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        text = "".join(src) if isinstance(src, list) else str(src)
+        lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+        if lines:
+            out.append("\n".join(lines))
+    return tuple(out)
+
+
+def handout_paths(rubric: Rubric, extra: Sequence[Path] = ()) -> list[Path]:
+    """The handouts a submission may be an untouched copy of: *extra* (the course's file, given
+    with ``--handout``) and the project's student notebook (``assignments/<a>/<notebook>``)."""
+    own = rubric.path.parent.parent / "assignments" / rubric.assignment / rubric.notebook
+    return [p for p in dict.fromkeys([*extra, own]) if p.is_file()]
+
+
+def has_notebooks(paths: list[Path], rubric: Rubric) -> bool:
+    """Whether ``paths`` hold any notebook this rubric grades (its match/exclude globs)."""
+    return next(discover(paths, rubric.grades_file), None) is not None
 
 
 def _sha(path: Path) -> str:
@@ -113,16 +197,36 @@ def grade(
     progress: Callable[[int, int, Result | None], None] | None = None,
     accept_all: bool = False,
     lang: str = "",
+    handouts: Sequence[Path] = (),
 ) -> Summary:
-    """Grade every notebook under ``paths`` into ``out``; see the module docstring."""
+    """Grade every notebook under ``paths`` into ``out``; see the module docstring.
+
+    A notebook whose code is the handout's (:func:`handout_paths`: *handouts* and the project's
+    student notebook; compared by :func:`code_signature`) is left out and listed in
+    ``Summary.handouts``. When each notebook was handed in is stored for ``--pick latest``."""
     t0 = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     names = read_roster(roster)
     summary = Summary()
     todo: list[Job] = []
     unreported: list[str] = []  # graded before, by a grader that wrote no feedback.html
+    blanks: dict[tuple[str, ...], str] = {}
+    for handout in handout_paths(rubric, handouts):
+        sig = code_signature(handout)
+        if sig:  # a handout without code would match every empty notebook
+            blanks.setdefault(sig, str(handout))
+    found = list(discover(paths, (lambda n: True) if accept_all else rubric.grades_file))
+    if blanks:
+        kept = []
+        for path, submission in found:
+            same = blanks.get(code_signature(path) or ("<unreadable>",))
+            if same is None:
+                kept.append((path, submission))
+            else:
+                summary.handouts.append((submission, same))
+        found = kept
     with Gradebook(out / "gradebook.sqlite") as gb:
-        for path, submission in discover(paths, (lambda n: True) if accept_all else rubric.grades_file):
+        for path, submission in found:
             summary.total += 1
             student = names.get(submission) or api.student_id(submission)
             sha = _sha(path)
@@ -149,24 +253,30 @@ def grade(
         except KeyboardInterrupt:
             summary.interrupted = True
         for submission in unreported:  # its grade stands; its reports are written from it
-            found = gb.get(submission, assignment=rubric.assignment)
-            if found is not None:
-                write_outputs(found, out_dir(out, submission), lang=lang or rubric.language)
+            stored = gb.get(submission, assignment=rubric.assignment)
+            if stored is not None:
+                write_outputs(stored, out_dir(out, submission), lang=lang or rubric.language)
+        gb.set_submitted_times(rubric.assignment, submitted_times(found))
         summary.duplicates = gb.duplicates(assignment=rubric.assignment)
-        _export_csv(gb, out, rubric)
+        write_grades_csv(gb, out, rubric.assignment, tasks=[t.name for t in rubric.tasks])
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def _export_csv(gb: Gradebook, out: Path, rubric: Rubric) -> None:
+def write_grades_csv(gb: Gradebook, out: Path, assignment: str, *, tasks: Sequence[str] | None = None) -> Path:
+    """``OUT/grades_<assignment>.csv``: every graded notebook, the TA's overrides in force (rewritten
+    after each run and each ``grader override``, so it is never stale)."""
     from grader.report.exports import write_csv
 
-    write_csv(gb.results(assignment=rubric.assignment), csv_path(out, rubric.assignment),
-              tasks=[t.name for t in rubric.tasks])
+    return write_csv(gb.results(assignment=assignment), csv_path(out, assignment), tasks=tasks,
+                     overrides=gb.overrides(assignment=assignment))[0]
 
 
 def csv_path(out: Path, assignment: str) -> Path:
     return out / f"grades_{assignment}.csv"
 
 
-__all__ = ["Job", "Summary", "csv_path", "discover", "grade", "out_dir", "read_roster"]
+__all__ = [
+    "Job", "Summary", "code_signature", "csv_path", "discover", "grade", "handout_paths", "has_notebooks", "out_dir",
+    "read_roster", "roster_students", "submitted_times", "write_grades_csv",
+]

@@ -3,15 +3,17 @@
 Exit codes: ``check``: 0 every test passed (``--ci``: the score reached the pass mark), 1 otherwise.
 ``grade``: 0 every submission has a result, whatever its score or status (graded, partial,
 timeout, crashed, invalid); 1 some submission was left without one (rerun to resume).
-``validate``: 1 when a score differs from the expected one. Every command: 2 bad usage, an
-unreadable notebook or a broken rubric; 130 interrupted (Ctrl-C).
+``validate``: 1 when a score differs from the expected one. ``override``, ``export``: 0 done.
+Every command: 2 bad usage, an unreadable notebook or a broken rubric; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,8 @@ from grader.errors import GraderError, UsageError
 from grader.report.i18n import CONSOLE_LANG, t
 
 if TYPE_CHECKING:
+    from grader.gradebook import Gradebook
+    from grader.result import TaskScore
     from grader.rubric import Rubric
 
 EXAMPLES = {
@@ -29,7 +33,11 @@ EXAMPLES = {
     "grade": "grader grade submissions/ --out out/\n"
              "  grader grade submissions/ --out out/ -j 2 --roster roster.csv\n"
              "  grader grade submissions/ --out out/ --dask tcp://scheduler:8786",
-    "export": "grader export out/ --format csv\n  grader export out/ --format gradescope --to gradescope/",
+    "export": "grader export out/ --format csv\n  grader export out/ --format gradescope --to gradescope/\n"
+              "  grader export out/ --format sheet --roster roster.csv --pick latest --to sheet.csv",
+    "override": 'grader override out/ kim --part backprop --points 20 --comment "db sign only, see email"\n'
+                "  grader override out/ kim --part 4 --clear\n"
+                "  grader override out/",
     "generate": "grader generate week3_nn_basic",
     "validate": "grader validate week3_nn_basic",
 }
@@ -95,18 +103,50 @@ def build_parser() -> argparse.ArgumentParser:
                         "current one, so -j 1 keeps about 1.3 cores busy")
     p.add_argument("--regrade", action="store_true", help="grade again even what the gradebook has")
     p.add_argument("--roster", type=Path, help="CSV with columns path,student mapping submissions to student ids")
+    p.add_argument("--handout", type=Path, action="append", default=[], metavar="PATH",
+                   help="the course's handout notebook: an untouched copy among the submissions is left out "
+                        "(the project's own student notebook always is)")
     p.add_argument("--dask", metavar="ADDRESS", help="grade on a Dask cluster, e.g. tcp://scheduler:8786")
     p.add_argument("--lang", choices=["ko", "en"], default="",
                    help="language of the reports report.html and feedback.html (default: the rubric's, Korean)")
     _add_common(p)
 
-    p = sub.add_parser("export", help="write CSV, Gradescope or JUnit files from a gradebook", formatter_class=fmt,
+    p = sub.add_parser("export", help="write CSV, Gradescope, JUnit or spreadsheet files from a gradebook",
+                       formatter_class=fmt,
+                       description="Write the gradebook's grades in another form; a TA's overrides (`grader "
+                                   "override`) replace the parts they correct and the total in every form.",
                        epilog="examples:\n  " + EXAMPLES["export"])
     p.add_argument("out", type=Path, help="the output folder of `grader grade` (holds gradebook.sqlite)")
-    p.add_argument("--format", choices=["csv", "gradescope", "junit"], required=True,
-                   help="csv: one row per submission; gradescope: results.json per student; junit: one XML file")
+    p.add_argument("--format", choices=["csv", "gradescope", "junit", "sheet"], required=True,
+                   help="csv: one row per submission (per student with --roster); gradescope: results.json per "
+                        "student; junit: one XML file; sheet: one row per student to paste into a spreadsheet or "
+                        "an LMS gradebook (student, total, maximum, status, a column per part, override comment)")
     p.add_argument("--to", type=Path, help="where to write (default: inside the output folder)")
-    p.add_argument("--assignment", help="only this assignment")
+    p.add_argument("--assignment", help="only this assignment (needed for csv with --roster and sheet when the "
+                                        "gradebook holds several)")
+    p.add_argument("--roster", type=Path,
+                   help="CSV with columns path,student: csv and sheet get one row per student of it; a student "
+                        "whose path is empty (or whose notebooks are not in the gradebook) is 'missing'")
+    p.add_argument("--pick", choices=["latest", "highest"], default="latest",
+                   help="for a student with several notebooks, the one that counts (csv with --roster, sheet): "
+                        "latest (default) by git commit time when the folder was a git checkout, else by file "
+                        "time; highest by score, overrides included. The others are listed beside it")
+
+    p = sub.add_parser("override", help="set or clear a TA's points for one part of a student's grade",
+                       formatter_class=fmt,
+                       description="Replace the score of one part (a task of the rubric, by name or number) of a "
+                                   "student's grade with points a TA chose, with a comment; kept in the gradebook "
+                                   "with who (the OS user) and when, across reruns and --regrade, until cleared. "
+                                   "Every export and OUT/grades_<assignment>.csv show it. Without --points or "
+                                   "--clear: list the overrides (of STUDENT, or of everyone).",
+                       epilog="examples:\n  " + EXAMPLES["override"])
+    p.add_argument("out", type=Path, help="the output folder of `grader grade` (holds gradebook.sqlite)")
+    p.add_argument("student", nargs="?", help="the student, as in the gradebook (the CSV's student column)")
+    p.add_argument("--part", help="the part: its task name (e.g. backprop) or number (e.g. 4)")
+    p.add_argument("--points", type=float, help="the part's points, from 0 to the part's maximum")
+    p.add_argument("--comment", default="", help="why (required with --points): the student and other TAs read it")
+    p.add_argument("--clear", action="store_true", help="remove the override of --part (of every part without it)")
+    p.add_argument("--assignment", help="the assignment, when the gradebook holds several")
 
     p = sub.add_parser("generate", help="write the student notebook, public tests and expected values",
                        formatter_class=fmt,
@@ -222,6 +262,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
     # A student's failed tests, timeouts or crashes are grades, not errors: the exit status says
     # only whether every submission got a result (see GRADE_EXIT).
     without_result = 0
+    if len(rubrics) > 1:  # a folder may hold several assignments; one it has no notebook for is not mentioned
+        rubrics = [rb for rb in rubrics if batch.has_notebooks(args.submissions, rb)]
+        if not rubrics:
+            print(t("cli_no_notebooks", CONSOLE_LANG, paths=", ".join(map(str, args.submissions))), file=sys.stderr)
+            return 0
     for rb in rubrics:
         if len(rubrics) > 1:
             print(f"== {rb.assignment}", file=sys.stderr)
@@ -229,7 +274,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
             summary = batch.grade(
                 args.submissions, args.out, rubric=rb, jobs=args.jobs, regrade=args.regrade, roster=args.roster,
                 sandbox=args.sandbox, limit_overrides=over, dask=args.dask, progress=prog.update, lang=args.lang,
+                handouts=args.handout,
             )
+        for submission, handout in summary.handouts:
+            print(t("cli_handout_left_out", CONSOLE_LANG, submission=submission, handout=handout), file=sys.stderr)
         terminal.print_summary(summary, args.out, rb.assignment)
         if summary.interrupted:
             return 130
@@ -240,27 +288,136 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 1 if without_result else 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def _open_gradebook(out: Path) -> Gradebook:
     from grader.gradebook import Gradebook
+
+    db = out / "gradebook.sqlite"
+    if not db.is_file():
+        raise UsageError(t("cli_no_gradebook", CONSOLE_LANG, path=db, out=out))
+    return Gradebook(db)
+
+
+def _one_assignment(gb: Gradebook, chosen: str | None, out: Path) -> str:
+    """The assignment a per-student command works on: the one asked for, else the only one held."""
+    held = gb.assignments()
+    if chosen is not None:
+        if chosen not in held:
+            raise UsageError(f"{out} holds no results for {chosen!r} (it holds: {', '.join(held) or 'none'}); "
+                             "check --assignment")
+        return chosen
+    if len(held) == 1:
+        return held[0]
+    if not held:
+        raise UsageError(f"{out} holds no results yet; run `grader grade SUBMISSIONS --out {out}` first")
+    raise UsageError(f"{out} holds several assignments ({', '.join(held)}); choose one with --assignment")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from grader import batch
     from grader.report import exports
 
-    db = args.out / "gradebook.sqlite"
-    if not db.is_file():
-        raise UsageError(t("cli_no_gradebook", CONSOLE_LANG, path=db, out=args.out))
-    with Gradebook(db) as gb:
-        results = gb.results(assignment=args.assignment)
+    with _open_gradebook(args.out) as gb:
+        per_student = args.format == "sheet" or args.roster is not None
+        assignment = _one_assignment(gb, args.assignment, args.out) if per_student else args.assignment
+        results = gb.results(assignment=assignment)
+        overrides = gb.overrides(assignment=assignment)
+        roster = batch.roster_students(args.roster)
+        times = {sub: when for (_, sub), when in gb.submitted_times(assignment=assignment).items()}
         if args.format == "csv":
-            name = f"grades_{args.assignment}.csv" if args.assignment else "grades.csv"
-            paths = exports.write_csv(results, args.to or args.out / name)
+            name = f"grades_{assignment}.csv" if assignment else "grades.csv"
+            if roster is not None:
+                name = f"class_{assignment}.csv"  # not grades_<a>.csv, which `grader grade` rewrites
+            paths = exports.write_csv(results, args.to or args.out / name, overrides=overrides, roster=roster,
+                                      pick=args.pick, times=times)
+        elif args.format == "sheet":
+            paths = exports.write_sheet(results, args.to or args.out / f"sheet_{assignment}.csv", overrides=overrides,
+                                        roster=roster, pick=args.pick, times=times)
         elif args.format == "gradescope":
-            paths = exports.write_gradescope(results, args.to or args.out / "gradescope")
+            paths = exports.write_gradescope(results, args.to or args.out / "gradescope", overrides=overrides)
         else:
-            paths = exports.write_junit(results, args.to or args.out / "junit.xml")
+            paths = exports.write_junit(results, args.to or args.out / "junit.xml", overrides=overrides)
     if paths:
         where = paths[0].parent if len(paths) > 1 else paths[0]
         print(t("cli_wrote_files", CONSOLE_LANG, count=len(paths), where=where))
     else:
         print(t("cli_nothing_to_export", CONSOLE_LANG))
+    return 0
+
+
+def _find_part(tasks: tuple[TaskScore, ...], wanted: str, assignment: str) -> TaskScore:
+    """The part a TA named: its task name (any case), its whole title, the number its title starts
+    with ("4" for "4. Backpropagation"), else its position (1-based)."""
+    key = wanted.strip()
+    for pick in (
+        lambda i, task: key.casefold() in (task.name.casefold(), task.title.casefold()),
+        lambda i, task: key.isdigit() and task.title.split(".")[0].strip() == key,
+        lambda i, task: key == str(i),
+    ):
+        for i, task in enumerate(tasks, 1):
+            if pick(i, task):
+                return task
+    choices = ", ".join(f"{task.name} ({task.title}, max {task.max_score:g})" for task in tasks)
+    raise UsageError(f"{assignment} has no part {wanted!r}; give --part one of: {choices}")
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    from grader import batch
+    from grader.report.exports import effective
+
+    with _open_gradebook(args.out) as gb:
+        assignment = _one_assignment(gb, args.assignment, args.out)
+        student = None if args.student is None else unicodedata.normalize("NFC", args.student.strip())
+        if args.points is None and not args.clear:
+            shown = gb.overrides(assignment=assignment, student=student)
+            for o in shown:
+                print(t("cli_override_item", CONSOLE_LANG, student=o.student, part=o.part, points=f"{o.points:g}",
+                        comment=o.comment, who=o.who or "?", when=o.when))
+            if not shown:
+                print(t("cli_override_none", CONSOLE_LANG, assignment=assignment))
+            return 0
+        if student is None:
+            raise UsageError("name the student: grader override OUT STUDENT --part P --points X --comment WHY")
+        if args.clear:
+            if args.points is not None:
+                raise UsageError("--clear removes an override and --points sets one; give one of them")
+            part = args.part
+            mine = gb.overrides(assignment=assignment, student=student)
+            if part is not None and mine:
+                known = [o.part for o in mine]
+                part = next((p for p in known if p.casefold() == part.strip().casefold()), part)
+                if part not in known:  # a number or a title: read it as the parts of the student's result
+                    found = [r for r in gb.results(assignment=assignment)
+                             if unicodedata.normalize("NFC", r.student) == student]
+                    if found:
+                        part = _find_part(found[0].tasks, args.part, assignment).name
+            count = gb.clear_override(assignment, student, part)
+            print(t("cli_override_cleared", CONSOLE_LANG, student=student, count=count))
+        else:
+            results = [r for r in gb.results(assignment=assignment)
+                       if unicodedata.normalize("NFC", r.student) == student]
+            if not results:
+                names = sorted({r.student for r in gb.results(assignment=assignment)})
+                shown_names = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+                raise UsageError(f"{args.out} has no result of {student!r} for {assignment}; "
+                                 f"the students are: {shown_names}")
+            if not args.part:
+                raise UsageError("say which part with --part (its name, e.g. backprop, or its number)")
+            task = _find_part(results[0].tasks, args.part, assignment)
+            points = float(args.points)
+            if not math.isfinite(points) or not 0 <= points <= task.max_score:
+                raise UsageError(f"--points {args.points:g} is outside {task.name}'s range; "
+                                 f"give a number from 0 to {task.max_score:g}")
+            if not args.comment.strip():
+                raise UsageError('say why with --comment "...": the student and the other TAs read it')
+            gb.set_override(assignment, student, task.name, points, args.comment.strip())
+            overrides = gb.overrides(assignment=assignment)
+            for result in results:
+                grade = effective(result, overrides)
+                print(t("cli_override_set", CONSOLE_LANG, student=student, part=task.name, points=f"{points:g}",
+                        max=f"{task.max_score:g}", was=f"{task.score:g}", total=f"{grade.score:.1f}",
+                        maximum=f"{result.max_score:.1f}"))
+        if batch.csv_path(args.out, assignment).is_file():
+            batch.write_grades_csv(gb, args.out, assignment)
     return 0
 
 
@@ -282,7 +439,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "check": cmd_check, "grade": cmd_grade, "export": cmd_export, "generate": cmd_generate, "validate": cmd_validate,
+    "check": cmd_check, "grade": cmd_grade, "export": cmd_export, "override": cmd_override, "generate": cmd_generate,
+    "validate": cmd_validate,
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,12 +4,15 @@ The gradebook lives at ``OUT/gradebook.sqlite``. Each :meth:`Gradebook.record` i
 committed transaction, so a batch killed with ``kill -9`` loses at most the submission
 that was in flight, and a rerun asks :meth:`Gradebook.is_done` to skip what is finished.
 
-Two tables (their layout, version and creation: ``grader.gradebook_schema``)::
+Three tables (their layout, version, creation and migration: ``grader.gradebook_schema``)::
 
-    results  one row per (assignment, submission): the queryable columns plus the full
-             result JSON, stored exactly as ``json.dumps(result.to_dict(), ensure_ascii=False,
-             sort_keys=True)`` so that reading it back gives the same :class:`Result`
-    tests    one row per test case of each stored result, for class statistics
+    results    one row per (assignment, submission): the queryable columns plus the full
+               result JSON, stored exactly as ``json.dumps(result.to_dict(), ensure_ascii=False,
+               sort_keys=True)`` so that reading it back gives the same :class:`Result`;
+               ``submitted_at``: when the notebook was handed in (Unix seconds, or NULL)
+    tests      one row per test case of each stored result, for class statistics
+    overrides  a TA's points for one part of one student's grade, with a comment, who and when
+               (:class:`Override`); kept across reruns and ``--regrade`` until cleared
 
 ``graded_at`` is a column only; it never enters the result JSON (results are identical
 across runs, invariant 4).
@@ -30,7 +33,8 @@ import os
 import sqlite3
 import statistics
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -38,9 +42,25 @@ from grader.errors import GradebookError
 from grader.gradebook_schema import SCHEMA_VERSION, GradebookFile
 from grader.result import STATUSES, Result
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "Gradebook", "GradebookError"]
+__all__ = ["SCHEMA_VERSION", "STATUSES", "Gradebook", "GradebookError", "Override"]
 
 _PAGE = 200  # rows fetched per query while streaming results()
+
+
+@dataclass(frozen=True)
+class Override:
+    """A TA's points for one part (a rubric task, by name) of one student's grade.
+
+    ``who`` is the OS user who set it, ``when`` the UTC time (ISO 8601, seconds). It replaces the
+    part's score wherever a grade is shown (``grader.report.exports.effective``)."""
+
+    assignment: str
+    student: str
+    part: str
+    points: float
+    comment: str
+    who: str
+    when: str
 
 class Gradebook:
     """A grader gradebook in one SQLite file.
@@ -104,6 +124,8 @@ class Gradebook:
             *key, result.student, result.rubric_version, result.sha256, result.status, result.reason,
             float(result.score), float(result.max_score), int(result.passed), when, text,
         )
+        columns = ", ".join(_RESULT_COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _RESULT_COLUMNS[2:])
         test_rows = [
             (*key, position, t.name, t.task, t.visibility, t.status, float(t.score), float(t.max_score))
             for position, t in enumerate(result.tests)
@@ -111,7 +133,9 @@ class Gradebook:
 
         def write(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM tests WHERE assignment = ? AND submission = ?", key)
-            db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+            # an upsert, not INSERT OR REPLACE: a regrade keeps the row's submitted_at
+            db.execute(f"INSERT INTO results ({columns}) VALUES ({', '.join('?' * len(row))}) "
+                       f"ON CONFLICT (assignment, submission) DO UPDATE SET {updates}", row)
             db.executemany("INSERT INTO tests VALUES (?,?,?,?,?,?,?,?,?)", test_rows)
 
         self._file.write(write)
@@ -129,7 +153,77 @@ class Gradebook:
         self._file.write(write)
         return count
 
+    def set_submitted_times(self, assignment: str, times: Mapping[str, float]) -> None:
+        """Record when each submission (path -> Unix seconds) was handed in, for ``--pick latest``.
+
+        A submission without a stored result is passed over (it has no row to hold the time)."""
+        rows = [(float(when), assignment, submission) for submission, when in times.items()]
+
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany("UPDATE results SET submitted_at = ? WHERE assignment = ? AND submission = ?", rows)
+
+        if rows:
+            self._file.write(write)
+
+    def submitted_times(self, *, assignment: str | None = None) -> dict[tuple[str, str], float]:
+        """``{(assignment, submission): Unix seconds}`` of the submissions whose time is known."""
+        where, args = _where(assignment=assignment)
+        rows = self._file.read(
+            f"SELECT assignment, submission, submitted_at FROM results {where} AND submitted_at IS NOT NULL", args)
+        return {(r[0], r[1]): float(r[2]) for r in rows}
+
+    # -- overrides -----------------------------------------------------------------------
+
+    def set_override(
+        self, assignment: str, student: str, part: str, points: float, comment: str, *,
+        who: str | None = None, when: datetime | None = None,
+    ) -> Override:
+        """Store a TA's *points* for *part* of *student*'s grade (replacing an earlier override of
+        that part). *who* defaults to the OS user, *when* to now (UTC). Checking *part* and
+        *points* against the rubric is the caller's (``grader override`` does it)."""
+        import getpass
+
+        if who is None:
+            try:
+                who = getpass.getuser()
+            except (OSError, KeyError, ImportError):  # no user name in this environment
+                who = ""
+        made = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
+        override = Override(assignment, _nfc(student), part, float(points), comment, who, made)
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("INSERT OR REPLACE INTO overrides VALUES (?,?,?,?,?,?,?)",
+                       (override.assignment, override.student, override.part, override.points,
+                        override.comment, override.who, override.when))
+
+        self._file.write(write)
+        return override
+
+    def clear_override(self, assignment: str, student: str, part: str | None = None) -> int:
+        """Remove *student*'s override of *part* (every part when None); how many were removed."""
+        where, args = _where(assignment=assignment, student=_nfc(student), part=part)
+        count = 0
+
+        def write(db: sqlite3.Connection) -> None:
+            nonlocal count
+            count = db.execute(f"DELETE FROM overrides {where}", args).rowcount
+
+        self._file.write(write)
+        return count
+
+    def overrides(self, *, assignment: str | None = None, student: str | None = None) -> list[Override]:
+        """The overrides in force, ordered by assignment, student and part."""
+        where, args = _where(assignment=assignment, student=None if student is None else _nfc(student))
+        rows = self._file.read(
+            "SELECT assignment, student, part, points, comment, who, made_at FROM overrides "
+            f"{where} ORDER BY assignment, student, part", args)
+        return [Override(r[0], r[1], r[2], float(r[3]), r[4], r[5], r[6]) for r in rows]
+
     # -- read path -----------------------------------------------------------------------
+
+    def assignments(self) -> list[str]:
+        """The assignments this gradebook holds results for, sorted."""
+        return [r[0] for r in self._file.read("SELECT DISTINCT assignment FROM results ORDER BY assignment")]
 
     def is_done(
         self, submission: str, sha256: str, rubric_version: str, *, assignment: str | None = None
@@ -255,6 +349,10 @@ class Gradebook:
         """SQLite's own consistency check: an empty list means the file is sound."""
         rows = self._file.read("PRAGMA integrity_check")
         return [] if rows == [("ok",)] else [str(r[0]) for r in rows]
+
+
+_RESULT_COLUMNS = ("assignment", "submission", "student", "rubric_version", "sha256", "status", "reason",
+                   "score", "max_score", "passed", "graded_at", "result_json")
 
 
 def _where(**filters: str | None) -> tuple[str, tuple[str, ...]]:

@@ -2,8 +2,14 @@
 one connection a process holds to it (:class:`GradebookFile`).
 
 ``PRAGMA application_id`` marks a grader gradebook, ``PRAGMA user_version`` its schema version.
-A new file gets the tables; a file of this version is used as is; anything else is refused with
-what to do (a newer grader's file, another program's database, not a database at all).
+A new file gets the tables; a file of this version is used as is; a file of an older version is
+brought up to date in place by the steps of :data:`MIGRATIONS` (one transaction, so two graders
+opening it at once migrate it once); anything else is refused with what to do (a newer grader's
+file, another program's database, not a database at all).
+
+Versions: 1 results and tests; 2 adds ``overrides`` (a TA's points for a part, with who and when)
+and ``results.submitted_at`` (when the notebook was handed in: its git commit time, else its file
+time, in Unix seconds; what ``--pick latest`` reads).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from grader.errors import GradebookError
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Stored in ``PRAGMA user_version``; bump it (and add a migration) when the tables change."""
 
 APPLICATION_ID = 0x47524442  # "GRDB": marks the file as a grader gradebook (PRAGMA application_id)
@@ -41,6 +47,7 @@ CREATE TABLE results (
     passed         INTEGER,
     graded_at      TEXT NOT NULL,
     result_json    TEXT NOT NULL,
+    submitted_at   REAL,
     PRIMARY KEY (assignment, submission)
 ) WITHOUT ROWID;
 CREATE INDEX results_by_submission ON results (submission);
@@ -58,7 +65,26 @@ CREATE TABLE tests (
     PRIMARY KEY (assignment, submission, position)
 ) WITHOUT ROWID;
 CREATE INDEX tests_by_name ON tests (assignment, name);
+CREATE TABLE overrides (
+    assignment  TEXT NOT NULL,
+    student     TEXT NOT NULL,
+    part        TEXT NOT NULL,
+    points      REAL NOT NULL,
+    comment     TEXT NOT NULL DEFAULT '',
+    who         TEXT NOT NULL DEFAULT '',
+    made_at     TEXT NOT NULL,
+    PRIMARY KEY (assignment, student, part)
+) WITHOUT ROWID;
 """
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # version 1 -> 2: a TA's overrides; when each notebook was handed in
+    1: (
+        "ALTER TABLE results ADD COLUMN submitted_at REAL",
+        TABLES[TABLES.index("CREATE TABLE overrides"):].strip().rstrip(";"),
+    ),
+}
+"""From version N, the statements that make it version N + 1 (run in order, in one transaction)."""
 
 
 def check_journal_mode(mode: str) -> str:
@@ -104,11 +130,16 @@ def ensure_schema(db: sqlite3.Connection, path: Path) -> None:
                 f"this grader reads up to {SCHEMA_VERSION}); upgrade grader, "
                 "or choose another --out folder"
             )
-        elif version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
-            raise GradebookError(
-                f"{path} has gradebook schema {version}, which this grader cannot "
-                "migrate; regrade into a new --out folder"
-            )
+        elif version < SCHEMA_VERSION:
+            if any(step not in MIGRATIONS for step in range(version, SCHEMA_VERSION)):
+                raise GradebookError(
+                    f"{path} has gradebook schema {version}, which this grader cannot "
+                    "migrate; regrade into a new --out folder"
+                )
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:

@@ -1,4 +1,10 @@
-"""Export writers: results in, files out (CSV, Gradescope, JUnit XML, Markdown).
+"""Export writers: results in, files out (CSV, Gradescope, JUnit XML, the TA's sheet, Markdown).
+
+A TA's overrides (``grader override``, :class:`grader.gradebook.Override`) replace a part's score
+and the total in every format: each writer takes ``overrides`` and reads a grade only through
+:func:`effective`. With a roster (:func:`class_rows`), the CSV and the sheet have one row per
+student: a student who handed nothing in has status ``missing`` and empty scores, a student with
+several notebooks one row (``pick``: the latest or the highest) listing the others.
 
 Every writer is pure apart from the files it writes, writes each file atomically
 (temporary file + rename, so a killed run never leaves half a file), and returns the
@@ -21,24 +27,39 @@ import re
 import secrets
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
+from grader.gradebook import Override
 from grader.report.adapt import ResultLike, as_result
 from grader.report.i18n import t
-from grader.result import Diagnosis, TestResult
+from grader.result import Diagnosis, Result, TestResult
 
 __all__ = [
     "MAX_MESSAGE",
+    "MISSING",
+    "PICKS",
+    "ClassRow",
+    "Effective",
+    "class_rows",
     "clean_text",
+    "effective",
     "gradescope_result",
     "safe_dirname",
     "write_csv",
     "write_gradescope",
     "write_junit",
     "write_markdown_summary",
+    "write_sheet",
 ]
+
+MISSING = "missing"
+"""The status of a roster student with no notebook in the gradebook."""
+
+PICKS = ("latest", "highest")
+"""How one notebook is chosen for a student who handed in several (:func:`class_rows`)."""
 
 PathLike = str | os.PathLike[str]
 
@@ -141,6 +162,105 @@ def _test_output(test: TestResult, lang: str = "en") -> str:
     return clean_text(text, limit=MAX_MESSAGE, lang=lang)
 
 
+# -- overrides and the class ----------------------------------------------------------
+
+
+class Effective(NamedTuple):
+    """A grade as shown: the TA's overrides in place of the parts they replace."""
+
+    score: float
+    """The total: the sum of ``parts`` (rounded to 4 places, as ``Result.score``)."""
+    parts: dict[str, float]
+    """Each part's (task's) score, by task name, in the result's order."""
+    comments: tuple[str, ...]
+    """One ``"<part title>: <comment>"`` per override in force, in the result's part order."""
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def effective(result: ResultLike, overrides: Iterable[Override] = ()) -> Effective:
+    """*result*'s grade with the overrides of its assignment and student in force.
+
+    *overrides* may hold anyone's (the gradebook's whole list): those of another assignment or
+    student, or of a part the result does not have (the rubric changed since), are passed over.
+    The one place a grade is read for a report or an export."""
+    result = as_result(result)
+    student = _nfc(result.student)
+    mine = {o.part: o for o in overrides if o.assignment == result.assignment and _nfc(o.student) == student}
+    parts: dict[str, float] = {}
+    comments: list[str] = []
+    for task in result.tasks:
+        over = mine.get(task.name)
+        parts[task.name] = float(task.score) if over is None else float(over.points)
+        if over is not None:
+            comments.append(f"{task.title or task.name}: {over.comment}" if over.comment else task.title or task.name)
+    score = round(sum(parts.values()) + 0.0, 4) if mine.keys() & parts.keys() else float(result.score)
+    return Effective(score, parts, tuple(comments))
+
+
+def _passed(result: Result, shown: Effective) -> bool:
+    """Whether the grade as shown reaches the pass mark (the result's own verdict without overrides)."""
+    return shown.score >= result.pass_mark if shown.comments else result.passed
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One student of the class: the notebook that counts (None: nothing handed in) and the
+    other notebooks they handed in (their submission paths), not counted."""
+
+    student: str
+    result: Result | None
+    others: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return MISSING if self.result is None else self.result.status
+
+
+def class_rows(
+    results: Iterable[ResultLike],
+    *,
+    roster: Sequence[str] | None = None,
+    pick: str = "latest",
+    times: Mapping[str, float] | None = None,
+    overrides: Iterable[Override] = (),
+) -> list[ClassRow]:
+    """One row per student: every student of *roster* (in its order; those with no result are
+    ``missing``), then any other student with a result (sorted), so no grade is ever dropped.
+
+    A student with several notebooks gets the one *pick* chooses: ``latest`` the one handed in
+    last (*times*: submission path -> Unix seconds, the git commit or file time; a notebook of
+    unknown time counts as the oldest, ties go to the later path), ``highest`` the one with the
+    highest score as shown (overrides in force; ties: the latest). Names compare in Unicode NFC."""
+    if pick not in PICKS:
+        raise ValueError(f"pick must be one of {', '.join(PICKS)}, not {pick!r}")
+    times = times or {}
+    overrides = list(overrides)
+    by_student: dict[str, list[Result]] = {}
+    for result in map(as_result, results):
+        by_student.setdefault(_nfc(result.student), []).append(result)
+
+    def when(r: Result) -> tuple[float, str]:
+        return times.get(r.submission, float("-inf")), r.submission
+
+    def rank(r: Result) -> tuple[Any, ...]:
+        return (effective(r, overrides).score, *when(r)) if pick == "highest" else when(r)
+
+    names = list(dict.fromkeys(_nfc(s) for s in roster or ()))
+    names += sorted(set(by_student) - set(names))
+    rows = []
+    for name in names:
+        mine = by_student.get(name, [])
+        if not mine:
+            rows.append(ClassRow(name, None))
+            continue
+        chosen = max(mine, key=rank)
+        rows.append(ClassRow(name, chosen, tuple(sorted(r.submission for r in mine if r is not chosen))))
+    return rows
+
+
 # -- CSV -------------------------------------------------------------------------------
 
 
@@ -151,36 +271,99 @@ def _csv_text(value: Any) -> str:
 
 
 def write_csv(
-    results: Iterable[ResultLike], path: PathLike, *, tasks: Sequence[str] | None = None
+    results: Iterable[ResultLike], path: PathLike, *, tasks: Sequence[str] | None = None,
+    overrides: Iterable[Override] = (), roster: Sequence[str] | None = None, pick: str = "latest",
+    times: Mapping[str, float] | None = None,
 ) -> list[Path]:
-    """One row per submission, one column per task score; UTF-8 with BOM for Excel.
+    """One row per submission (with *roster*: per student, :func:`class_rows`), one column per
+    task score; UTF-8 with BOM for Excel. Scores are as shown (*overrides* in force).
 
     Task columns follow *tasks*, or else the order in which task names first appear
-    (the rubric's order). A submission without a score for a task leaves it empty.
+    (the rubric's order). A submission without a score for a task leaves it empty; a missing
+    student (roster) has every score empty: no notebook is not a notebook that earned 0.
     """
-    rows = [as_result(r) for r in results]
+    overrides = list(overrides)
+    if roster is None:
+        rows = [ClassRow(r.student, r) for r in map(as_result, results)]
+    else:
+        rows = class_rows(results, roster=roster, pick=pick, times=times, overrides=overrides)
     if tasks is None:
-        seen: dict[str, None] = {}
-        for result in rows:
-            for task in result.tasks:
-                seen.setdefault(task.name, None)
-        tasks = list(seen)
-    header = ["student", "submission", "status", "score", "max_score", "passed", "reason"]
+        tasks = _task_names(rows)
+    header = ["student", "submission", "status", "score", "max_score", "passed", "reason", "override_comment",
+              "other_submissions"]
 
     def write(handle: TextIO) -> None:
         writer = csv.writer(handle)
         writer.writerow([*header, *tasks])
-        for result in rows:
-            by_task = {task.name: task.score for task in result.tasks}
+        for row in rows:
+            result = row.result
+            if result is None:
+                writer.writerow([_csv_text(row.student), "", MISSING, "", "", "false", "", "", "",
+                                 *("" for _ in tasks)])
+                continue
+            shown = effective(result, overrides)
             writer.writerow([
                 _csv_text(result.student),
                 _csv_text(result.submission),
                 _csv_text(result.status),
-                _fmt(result.score),
+                _fmt(shown.score),
                 _fmt(result.max_score),
-                "true" if result.passed else "false",
+                "true" if _passed(result, shown) else "false",
                 _csv_text(result.reason),
-                *(_fmt(by_task.get(name)) for name in tasks),
+                _csv_text("; ".join(shown.comments)),
+                _csv_text("; ".join(row.others)),
+                *(_fmt(shown.parts.get(name)) for name in tasks),
+            ])
+
+    return [_atomic_write(Path(path), write, encoding="utf-8-sig", newline="")]
+
+
+def _task_names(rows: Sequence[ClassRow]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        for task in row.result.tasks if row.result else ():
+            seen.setdefault(task.name, None)
+    return list(seen)
+
+
+def write_sheet(
+    results: Iterable[ResultLike], path: PathLike, *, tasks: Sequence[tuple[str, str]] | None = None,
+    overrides: Iterable[Override] = (), roster: Sequence[str] | None = None, pick: str = "latest",
+    times: Mapping[str, float] | None = None,
+) -> list[Path]:
+    """What a TA pastes into a spreadsheet or an LMS gradebook: one row per student
+    (:func:`class_rows`), scores as shown (*overrides* in force) with one decimal.
+
+    Columns: student, total, maximum, status, one per part headed by its title (*tasks*:
+    ``(name, title)`` pairs, the rubric's; else the results' parts in order), override_comment,
+    then submission and other_submissions (which notebook counted, which did not). A missing
+    student's total and parts are empty, not 0: an empty cell says "nothing handed in" and leaves
+    the decision to the TA, where a 0 would be averaged in as a grade."""
+    overrides = list(overrides)
+    rows = class_rows(results, roster=roster, pick=pick, times=times, overrides=overrides)
+    if tasks is None:
+        titles: dict[str, str] = {}
+        for row in rows:
+            for task in row.result.tasks if row.result else ():
+                titles.setdefault(task.name, task.title or task.name)
+        tasks = list(titles.items())
+    maximum = max((r.result.max_score for r in rows if r.result is not None), default=None)
+
+    def write(handle: TextIO) -> None:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "total", "maximum", "status", *(_csv_text(title or name) for name, title in tasks),
+                         "override_comment", "submission", "other_submissions"])
+        for row in rows:
+            result = row.result
+            if result is None:
+                writer.writerow([_csv_text(row.student), "", _fmt(maximum), MISSING, *("" for _ in tasks), "", "",
+                                 ""])
+                continue
+            shown = effective(result, overrides)
+            writer.writerow([
+                _csv_text(row.student), _fmt(shown.score), _fmt(result.max_score), _csv_text(result.status),
+                *(_fmt(shown.parts.get(name)) for name, _ in tasks),
+                _csv_text("; ".join(shown.comments)), _csv_text(result.submission), _csv_text("; ".join(row.others)),
             ])
 
     return [_atomic_write(Path(path), write, encoding="utf-8-sig", newline="")]
@@ -189,16 +372,22 @@ def write_csv(
 # -- Gradescope ------------------------------------------------------------------------
 
 
-def gradescope_result(result: ResultLike, *, visibility: str = "visible") -> dict[str, Any]:
+def gradescope_result(
+    result: ResultLike, *, visibility: str = "visible", overrides: Iterable[Override] = ()
+) -> dict[str, Any]:
     """One submission in Gradescope's autograder ``results.json`` format (its words in English).
 
     Public tests are ``visible``; hidden tests ``after_published`` with their verdict only.
     Statuses stay codes (``crashed: ...``), as Gradescope and JUnit readers match on them.
+    The top-level ``score`` (which Gradescope takes over the tests' sum) is the one shown, with
+    *overrides* in force; each override is a line of the output.
     """
     result = as_result(result)
+    shown = effective(result, overrides)
     lines = []
     if result.status != "graded":
         lines.append(f"{result.status}: {result.reason}" if result.reason else result.status)
+    lines += [t("export_override_line", "en", comment=c) for c in shown.comments]
     lines += [t("cell_error", "en", index=cell.index, error=cell.error) for cell in result.cells if cell.error]
     tests = []
     for test in result.tests:
@@ -214,7 +403,7 @@ def gradescope_result(result: ResultLike, *, visibility: str = "visible") -> dic
             entry["tags"] = [test.task]
         tests.append(entry)
     return {
-        "score": _number(result.score),
+        "score": _number(shown.score),
         "output": clean_text("\n".join(lines), limit=MAX_MESSAGE),
         "visibility": visibility,
         "tests": tests,
@@ -233,7 +422,8 @@ def safe_dirname(name: str) -> str:
 
 
 def write_gradescope(
-    results: Iterable[ResultLike], outdir: PathLike, *, visibility: str = "visible"
+    results: Iterable[ResultLike], outdir: PathLike, *, visibility: str = "visible",
+    overrides: Iterable[Override] = (),
 ) -> list[Path]:
     """``outdir/<student>/results.json`` for each submission, in Gradescope's format.
 
@@ -241,6 +431,7 @@ def write_gradescope(
     folders are assigned in the order results arrive.
     """
     root = Path(outdir)
+    overrides = list(overrides)
     used: set[str] = set()
     written = []
     for result in map(as_result, results):
@@ -250,7 +441,7 @@ def write_gradescope(
             n += 1
             name = f"{base}_{n}"
         used.add(name.casefold())
-        text = json.dumps(gradescope_result(result, visibility=visibility),
+        text = json.dumps(gradescope_result(result, visibility=visibility, overrides=overrides),
                           ensure_ascii=False, indent=2, sort_keys=True) + "\n"
         written.append(_write_text(root / name / "results.json", text))
     return written
@@ -264,25 +455,32 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def write_junit(results: Iterable[ResultLike], path: PathLike) -> list[Path]:
+def write_junit(
+    results: Iterable[ResultLike], path: PathLike, *, overrides: Iterable[Override] = ()
+) -> list[Path]:
     """JUnit XML: one ``<testsuite>`` per submission, one ``<testcase>`` per test.
 
     ``failed`` and ``timeout`` become ``<failure>``, ``error`` becomes ``<error>``; a
     submission that could not be graded at all (crashed, timeout, invalid) gets an
-    ``<error>`` test case named ``notebook`` so a CI run shows why.
+    ``<error>`` test case named ``notebook`` so a CI run shows why. The score properties are
+    the ones shown (*overrides* in force, their comments in an ``override`` property).
     """
+    overrides = list(overrides)
     suites = ET.Element("testsuites", name="grader")
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for result in map(as_result, results):
         suite = ET.SubElement(suites, "testsuite", name=clean_text(result.submission))
         props = ET.SubElement(suite, "properties")
+        shown = effective(result, overrides)
         for key, text in (
             ("student", clean_text(result.student)), ("assignment", clean_text(result.assignment)),
             ("rubric_version", clean_text(result.rubric_version)), ("status", clean_text(result.status)),
-            ("score", _fmt(result.score)), ("max_score", _fmt(result.max_score)),
-            ("passed", "true" if result.passed else "false"),
+            ("score", _fmt(shown.score)), ("max_score", _fmt(result.max_score)),
+            ("passed", "true" if _passed(result, shown) else "false"),
         ):
             ET.SubElement(props, "property", name=key, value=text)
+        if shown.comments:
+            ET.SubElement(props, "property", name="override", value=clean_text("; ".join(shown.comments)))
         counts = {"tests": 0, "failures": 0, "errors": 0}
         status = result.status
         if status in ("crashed", "timeout", "invalid"):

@@ -398,6 +398,19 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
                        "en": "code both students have (renamed names count as the same)"},
     "similar_cell": {"ko": "셀 {n}", "en": "cell {n}"},
     "similar_no_code": {"ko": "비교할 직접 쓴 코드가 없습니다.", "en": "No own code to compare."},
+    # -- issue 14: overrides, roster, sheet, handout (grader/cli.py, batch.py, report/exports.py) --
+    "export_override_line": {"ko": "조정된 점수: {comment}", "en": "override: {comment}"},
+    "cli_override_set": {"ko": "{student}: {part} {points} / {max}점으로 조정 (채점 결과 {was}), "
+                                "총점 {total} / {maximum}",
+                         "en": "{student}: {part} set to {points} / {max} (graded {was}); total {total} / {maximum}"},
+    "cli_override_cleared": {"ko": "{student}: 조정 {count}개를 지웠습니다",
+                             "en": "{student}: {count} override(s) cleared"},
+    "cli_override_none": {"ko": "{assignment}: 조정된 점수가 없습니다", "en": "{assignment}: no overrides"},
+    "cli_override_item": {"ko": "{student}  {part}  {points}점  {comment}  ({who}, {when})",
+                          "en": "{student}  {part}  {points} points  {comment}  ({who}, {when})"},
+    "cli_handout_left_out": {"ko": "제외: {submission}은(는) 배포한 노트북({handout})을 고치지 않은 사본입니다",
+                             "en": "left out {submission}: an untouched copy of the handout ({handout})"},
+    "cli_no_notebooks": {"ko": "{paths}에 채점할 노트북이 없습니다", "en": "no notebook to grade under {paths}"},
 }
 
 CONSOLE_LANG: Final = "en"

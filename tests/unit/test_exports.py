@@ -99,7 +99,7 @@ def test_csv_has_bom_and_reads_back(tmp_path: Path, results: list[dict[str, Any]
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == ["student", "submission", "status", "score", "max_score", "passed",
-                             "reason", "gates", "activations", "backprop"]
+                             "reason", "override_comment", "other_submissions", "gates", "activations", "backprop"]
     assert rows[0]["student"] == "김민준"
     assert rows[0]["submission"] == "김민준/week3_assignmet2(수정).ipynb"
     # scores for people: one decimal (result.json keeps them in full)
