@@ -209,3 +209,15 @@ def test_a_folder_without_notebooks_for_a_rubric_prints_nothing_for_it(tmp_path:
     assert cli.main(["grade", str(empty), "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "no notebook to grade under" in err and "==" not in err and "grading 0" not in err
+
+
+def test_grade_leaves_the_course_handout_out_when_given_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    course = _notebook(tmp_path / "course" / "week3_NeuralNetworkBasic_assignmet2.ipynb", ["def AND(x1, x2):\n"])
+    subs = tmp_path / "NN Basic"
+    _notebook(subs / "week3_NeuralNetworkBasic_assignmet2.ipynb", ["def AND(x1, x2):   \n\n"], outputs=True)
+    code = cli.main(["grade", str(subs), "--out", str(tmp_path / "out"), "--handout", str(course),
+                     "--assignment", "week3_nn_basic"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"left out week3_NeuralNetworkBasic_assignmet2.ipynb: an untouched copy of the handout ({course})" in err
+    assert "0 notebook(s)" in err
