@@ -25,7 +25,9 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.similarity import similar_pairs  # noqa: E402 - after the repository is on the path
+from grader.similarity import DEFAULT_HANDOUT, similar_pairs  # noqa: E402 - after the repository is on the path
+
+MARKS = ("##\uc624\ub958\uc218\uc815##",)  # the course's "error fixed" mark on its corrected revision
 
 BATCH = ROOT / "tests" / "fixtures" / "notebooks" / "similar"
 
@@ -64,6 +66,14 @@ def main() -> int:
     print(f"precision {precision:.2f} ({hits}/{len(found)}), recall {recall:.2f} ({hits}/{len(truth)})")
     print(f"time for the batch: {best:.2f} s (best of {max(1, args.repeat)})")
     print(f"extrapolated to 300 submissions if it scales quadratically: {best * (300 / n) ** 2:.0f} s")
+    # the handout as a TA would give it: the project's student notebook, which has neither of the
+    # corpus's renderings; the corrected revision is then known only by its marks
+    for label, kw in (("without handout_marks", {}), ("with the course's revision mark", {"handout_marks": MARKS})):
+        got = {frozenset((p.student_a, p.student_b)) for p in similar_pairs(subs, DEFAULT_HANDOUT, **kw)}
+        ok = len(got & truth)
+        share = ok / len(got) if got else 1.0
+        print(f"handout = the project's student notebook, {label}: precision {share:.2f} ({ok}/{len(got)}), "
+              f"recall {ok / len(truth):.2f} ({ok}/{len(truth)})")
     if args.measure:
         names = list(subs)
         big = {f"{names[i % n]}_{i}": subs[names[i % n]] for i in range(args.measure)}

@@ -124,21 +124,28 @@ def _code_lines(src: str) -> list[str]:
     return [line for i, line in enumerate(src.splitlines()) if i in code_rows and _is_code(line)]
 
 
-def _own_cells(nb: _NotebookLike, handout_keys: frozenset[str]) -> list[_Cell]:
+def _own_cells(nb: _NotebookLike, handout_keys: frozenset[str], marks: Sequence[str] = ()) -> list[_Cell]:
     out = []
     for number, src in _cells(nb):
-        lines = tuple(line.rstrip() for line in _code_lines(src) if _exact_key(line) not in handout_keys)
+        if marks and any(m in src.lstrip().split("\n", 1)[0] for m in marks):
+            continue  # a cell the course added in a revision, marked so on its first line
+        lines = tuple(line.rstrip() for line in _code_lines(src)
+                      if _exact_key(line) not in handout_keys and not any(m in line for m in marks))
         if lines:
             out.append(_Cell(number, lines))
     return out
 
 
-def student_code(notebook: _NotebookLike, handout: _HandoutLike = DEFAULT_HANDOUT) -> list[str]:
+def student_code(notebook: _NotebookLike, handout: _HandoutLike = DEFAULT_HANDOUT, *,
+                 handout_marks: Sequence[str] = ()) -> list[str]:
     """The code the student wrote, one string per code cell that has any: the lines that are not
     lines of the handout (compared without comments and whitespace), comments and blank lines
     left out. ``handout`` is a notebook (path or node) or several (e.g. the course's file and the
-    project's student notebook): a line of any of them never counts."""
-    return ["\n".join(c.lines) for c in _own_cells(notebook, _handout_keys(handout))]
+    project's student notebook): a line of any of them never counts. ``handout_marks``: the marks
+    a course puts on the lines (or on the first line of the cells) it changed in a revision of
+    the handout that the grader does not have (the week-3 course writes "error fixed" in Korean
+    between ``##``, DESIGN.md item 12): such lines and cells are the handout's too."""
+    return ["\n".join(c.lines) for c in _own_cells(notebook, _handout_keys(handout), handout_marks)]
 
 
 # -- pairs ------------------------------------------------------------------------------------
@@ -240,11 +247,13 @@ def similar_pairs(
     min_shared: int = 60,
     min_passage: int = 100,
     common: float = 0.5,
+    handout_marks: Sequence[str] = (),
 ) -> list[Pair]:
     """Pairs of students whose own code is similar, highest score first.
 
     ``submissions``: student -> notebook (path or node); a notebook that cannot be read is left
-    out (it is the grading's business to say why). ``handout``: see :func:`student_code`.
+    out (it is the grading's business to say why). ``handout``, ``handout_marks``: see
+    :func:`student_code`.
     ``reference``: a student line that, normalised, is a line of it does not count (None: no
     reference). ``common``: a line or fingerprint at least this share of the batch has (and at
     least 3 students) does not count. A pair needs ``min_shared`` normalised characters in common
@@ -253,7 +262,7 @@ def similar_pairs(
     docs: list[_Doc] = []
     for student, nb in submissions.items():
         try:
-            docs.append(_Doc(str(student), _own_cells(nb, keys)))
+            docs.append(_Doc(str(student), _own_cells(nb, keys, handout_marks)))
         except (NotebookError, OSError, ValueError) as exc:  # the grading reports it; here it is left out
             log.warning("%s: left out of the similarity check (%s)", student, exc)
     n = len(docs)

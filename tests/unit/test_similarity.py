@@ -104,6 +104,22 @@ def test_pairs_sorted_and_whole_copies_score_high(batch_pairs: tuple[list[Pair],
     assert "np.sum(X[:, col:col + 1] * dz)" in shared_b  # the backpropagation it took, as it wrote it
 
 
+def test_a_revision_the_grader_lacks_counts_as_handout_by_its_marks() -> None:
+    """The batch was filled in both revisions of the corpus's handout; given only the project's
+    student notebook, the corrected revision's own lines (history of the loss, its plot) are
+    everything students 04, 10 and 12 have in common besides the copy: its marks say whose."""
+    subs, _, truth = batch_truth()
+    unmarked = {frozenset((p.student_a, p.student_b)) for p in similar_pairs(subs, DEFAULT_HANDOUT)}
+    assert frozenset(("student04", "student12")) in unmarked  # what the marks are for
+    marked = similar_pairs(subs, DEFAULT_HANDOUT, handout_marks=("##오류수정##",))
+    assert {frozenset((p.student_a, p.student_b)) for p in marked} == truth
+    corrected = CORPUS / "untouched_blank_corrected.ipynb"
+    # what is left is the one line the revision did not mark, far too short to make a pair alone
+    assert student_code(corrected, CORPUS / "untouched_blank.ipynb", handout_marks=("##오류수정##",)) == [
+        "history = []"]
+    assert student_code(corrected, CORPUS / "untouched_blank.ipynb") != []
+
+
 def test_handout_code_never_counts() -> None:
     assert student_code(DEFAULT_HANDOUT, DEFAULT_HANDOUT) == []
     # a handout line retyped with other spacing and a comment is still the handout's
