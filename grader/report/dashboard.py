@@ -178,8 +178,9 @@ class RunFacts:
 
 @dataclass(frozen=True)
 class SimilarPair:
-    """Two submissions whose own code is near-identical: ``score`` in [0, 1] (shown as a
-    percentage), ``link`` a path relative to ``OUT`` of the side-by-side page ('' for none)."""
+    """Two students whose own code is near-identical: ``score`` in [0, 1] (shown as a
+    percentage), ``link`` a path relative to ``OUT`` of the side-by-side page ('' for none).
+    ``render_dashboard`` also takes ``grader.similarity.Pair`` as it is, and dicts of these keys."""
 
     student_a: str
     student_b: str
@@ -187,11 +188,30 @@ class SimilarPair:
     link: str = ""
 
 
-def _pair(item: SimilarPair | Mapping[str, Any]) -> SimilarPair:
+class _PairLike(Protocol):
+    """A pair as ``grader.similarity.Pair`` has it (a ``link`` attribute is read when there is one)."""
+
+    @property
+    def student_a(self) -> str: ...
+
+    @property
+    def student_b(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+PairLike = SimilarPair | _PairLike | Mapping[str, Any]
+
+
+def _pair(item: PairLike) -> SimilarPair:
     if isinstance(item, SimilarPair):
         return item
-    return SimilarPair(str(item["student_a"]), str(item["student_b"]), float(item["score"]),
-                       str(item.get("link", "") or ""))
+    if isinstance(item, Mapping):
+        return SimilarPair(str(item["student_a"]), str(item["student_b"]), float(item["score"]),
+                           str(item.get("link", "") or ""))
+    return SimilarPair(str(item.student_a), str(item.student_b), float(item.score),
+                       str(getattr(item, "link", "") or ""))
 
 
 def _override(item: Override | Mapping[str, Any], assignment: str) -> Override:
@@ -431,7 +451,7 @@ def _sandboxes(facts: RunFacts, results: list[Result]) -> str:
 
 def render_dashboard(
     results: Iterable[Result], *, facts: RunFacts, lang: str = "ko",
-    similar: Sequence[SimilarPair | Mapping[str, Any]] = (), overrides: Sequence[Override | Mapping[str, Any]] = (),
+    similar: Sequence[PairLike] = (), overrides: Sequence[Override | Mapping[str, Any]] = (),
 ) -> str:
     """The class dashboard of ``results`` (read once) in ``lang``; see the module docstring."""
     rows_in = list(results)
@@ -477,7 +497,7 @@ def render_dashboard(
 
 def write_dashboard(
     out: Path, results: Iterable[Result], *, facts: RunFacts, lang: str = "ko",
-    similar: Sequence[SimilarPair | Mapping[str, Any]] = (), overrides: Sequence[Override | Mapping[str, Any]] = (),
+    similar: Sequence[PairLike] = (), overrides: Sequence[Override | Mapping[str, Any]] = (),
 ) -> Path:
     """Write ``out/index.html`` atomically (a reader never sees half a page); its path."""
     page = render_dashboard(results, facts=facts, lang=lang, similar=similar, overrides=overrides)

@@ -28,6 +28,7 @@ from grader.report import dashboard, exports
 from grader.report.dashboard import RunFacts, SimilarPair, render_dashboard, report_link, write_dashboard
 from grader.report.i18n import MESSAGES, t
 from grader.result import Result
+from grader.similarity import Pair
 from grader.worker import out_dir
 
 PARTS = (("gates", "1. 논리 게이트", 12.0), ("backprop", "4. 역전파", 24.0), ("training", "5. 뉴런 학습", 64.0))
@@ -301,16 +302,18 @@ def test_an_empty_class_still_makes_a_page() -> None:
 
 def test_similar_pairs_and_overrides_are_shown_when_given() -> None:
     pairs = [SimilarPair("kim", "lee", 0.8125, "similar/kim--lee.html"),
-             {"student_a": "park", "student_b": HOSTILE_STUDENT, "score": 0.95, "link": "javascript:alert(1)"}]
+             {"student_a": "park", "student_b": HOSTILE_STUDENT, "score": 0.95, "link": "javascript:alert(1)"},
+             Pair("choi", "yoon", 0.5, 120)]  # as grader.similarity finds them: no page of its own
     overrides = [Override("week3_nn_basic", "park", "gates", 10.0, "regraded <b>by hand</b>", "ta-kim",
                           "2026-11-29T08:30:00+00:00"),
                  {"student": "choi", "part": "no_such_part", "points": 1.25, "comment": "late", "who": "ta-lee",
                   "when": "late November"}]
     page = render_dashboard(a_class(), facts=FACTS, lang="en", similar=pairs, overrides=overrides)
     similar = rows_of(section(page, "similar"))
-    assert len(similar) == 2
+    assert len(similar) == 3
     assert "95.0%" in similar[0] and "<a " not in similar[0]  # highest first; a javascript: link is dropped
     assert "81.2%" in similar[1] and '<a href="similar/kim--lee.html">' in similar[1]
+    assert Page(similar[2]).words.split() == ["choi", "yoon", "50.0%"]
     assert t("dash_similar_note", "en") in page
     changed = rows_of(section(page, "overrides"))
     assert Page(changed[0]).words.split() == ["park", "1.", "Logic", "gates", "(AND,", "NAND,", "OR,", "XOR)", "10.0",
@@ -320,7 +323,7 @@ def test_similar_pairs_and_overrides_are_shown_when_given() -> None:
     flagged = {name: (t("dash_flag_override", "en") in r, t("dash_flag_similar", "en") in r)
                for r in students for name in ("kim", "park", "choi", "jung") if f"<td class=\"name\">{name}</td>" in r}
     # choi's override is of a part the result does not have (the rubric changed): listed, not in force
-    assert flagged == {"kim": (False, True), "park": (True, True), "choi": (False, False), "jung": (False, False)}
+    assert flagged == {"kim": (False, True), "park": (True, True), "choi": (False, True), "jung": (False, False)}
 
 
 def test_every_grade_shown_has_the_overrides_in_force() -> None:
