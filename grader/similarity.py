@@ -40,7 +40,7 @@ from pygments.token import Comment, String, Text
 
 from grader import notebook as nbio
 from grader.errors import NotebookError
-from grader.report.exports import _atomic_write, _csv_text  # the CSV's Excel-safe helpers, shared
+from grader.report.exports import _atomic_write, _csv_text, safe_dirname  # the exports' helpers, shared
 from grader.report.i18n import t
 
 __all__ = [
@@ -48,9 +48,11 @@ __all__ = [
     "DEFAULT_REFERENCE",
     "Block",
     "Pair",
+    "pair_filename",
     "render_pair",
     "similar_pairs",
     "student_code",
+    "write_pair_pages",
     "write_pairs_csv",
 ]
 
@@ -335,3 +337,23 @@ def render_pair(pair: Pair, *, lang: str = "ko") -> str:
     """A self-contained side-by-side page of the pair, the shared passages highlighted: no
     script (a Content-Security-Policy forbids any), every value escaped."""
     return _ENV.get_template("similar_pair.html.j2").render(p=pair, lang=lang, t=lambda key, **kw: t(key, lang, **kw))
+
+
+def pair_filename(pair: Pair) -> str:
+    """``<student a>__<student b>.html``, safe on every system (student names made safe as the
+    per-student folders are)."""
+    return f"{safe_dirname(pair.student_a)}__{safe_dirname(pair.student_b)}.html"
+
+
+def write_pair_pages(pairs: Iterable[Pair], folder: Path | str, *, lang: str = "ko") -> list[Path]:
+    """Each pair's side-by-side page in ``folder`` (:func:`pair_filename`), written atomically;
+    the paths written, in the pairs' order."""
+    out = []
+    for pair in pairs:
+        page = render_pair(pair, lang=lang)
+
+        def write(handle: TextIO, page: str = page) -> None:
+            handle.write(page)
+
+        out.append(_atomic_write(Path(folder) / pair_filename(pair), write))
+    return out

@@ -15,9 +15,11 @@ from grader.similarity import (
     DEFAULT_HANDOUT,
     Block,
     Pair,
+    pair_filename,
     render_pair,
     similar_pairs,
     student_code,
+    write_pair_pages,
     write_pairs_csv,
 )
 
@@ -225,3 +227,14 @@ def test_pairs_csv_is_excel_safe(tmp_path: Path) -> None:
     assert "'=cmd|' /C calc'!A0" in cells and "'-1+1" in cells and "'@SUM(A1)" in cells
     assert rows[2][2:] == ["0.123", "7"]
     assert [p.name for p in tmp_path.joinpath("out").iterdir()] == ["similar_pairs.csv"]  # no temporary left
+
+
+def test_pair_pages_are_written_under_safe_names(tmp_path: Path) -> None:
+    pair = hostile_pair()
+    other = Pair("kim/../../x", "CON", 0.7, 90)
+    paths = write_pair_pages([pair, other], tmp_path / "similar", lang="en")
+    assert [p.parent for p in paths] == [tmp_path / "similar"] * 2
+    assert paths[1].name == pair_filename(other) == "kim_.._.._x___CON.html"
+    assert "/" not in pair_filename(pair) and "<" not in pair_filename(pair)
+    assert paths[0].read_text(encoding="utf-8") == render_pair(pair, lang="en")
+    assert sorted(p.name for p in (tmp_path / "similar").iterdir()) == sorted(p.name for p in paths)
