@@ -15,6 +15,11 @@ variable, function and class names replaced, strings made one token). Fingerprin
 ``min_shared`` normalised characters and the shared part is at least ``threshold`` of the smaller
 one's code, or is at least ``min_passage`` characters on its own (a partial copy in an otherwise
 own notebook).
+
+Limits: code that at least ``common`` of the batch share is never a copy, so a ring of copies that
+large goes unseen; copydetect hashes k-grams with Python's ``hash()``, so the figures can move by a
+few characters from one process to the next (PYTHONHASHSEED), never by much. Importing this module
+loads copydetect, which imports matplotlib.pyplot (about a second): import it where it is used.
 """
 
 from __future__ import annotations
