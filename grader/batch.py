@@ -43,6 +43,8 @@ class Summary:
     interrupted: bool = False
     handouts: list[tuple[str, str]] = field(default_factory=list)
     """``(submission, handout)``: notebooks left out as untouched copies of the handout."""
+    dashboard: Path | None = None
+    """The class dashboard written after the run (``OUT/index.html``)."""
 
     @property
     def graded_now(self) -> int:
@@ -259,6 +261,13 @@ def grade(
         gb.set_submitted_times(rubric.assignment, submitted_times(found))
         summary.duplicates = gb.duplicates(assignment=rubric.assignment)
         write_grades_csv(gb, out, rubric.assignment, tasks=[t.name for t in rubric.tasks])
+    if found:  # the class's pages: similar pairs and the dashboard (after the gradebook is closed)
+        from grader import classview
+
+        own = {names.get(s) or api.student_id(s): p for p, s in sorted(found, key=lambda f: f[1])}
+        summary.seconds = time.perf_counter() - t0
+        summary.dashboard = classview.after_run(out, rubric, summary, submissions=own, lang=lang,
+                                                handouts=handout_paths(rubric, handouts))
     summary.seconds = time.perf_counter() - t0
     return summary
 

@@ -73,7 +73,8 @@ KEYS: dict[str, tuple[type, Any, str]] = {
                            "functions), title, hint"),
     "returns": (dict, {}, "[returns.NAME] how a function is called and its results unpacked: args = [the handout's "
                           "parameter names], by_arity = {'3' = [...]}, shapes = {part = 'squeeze'}"),
-    "report": (dict, {}, "figures: the rubric's figure module (a file relative to the rubric, e.g. figures.py) whose "
+    "report": (dict, {}, "handout_marks: marks on the lines of a revision of the handout (for the similarity "
+               "check); figures: the rubric's figure module (a file relative to the rubric, e.g. figures.py) whose "
                          "figures(student, reference) gives what the report plots (grader.figures)"),
     "slips": (list, [], "[[slips]] the handout's own faults: name, error (regex on 'Type: message' of a failing "
                         "cell), cell (regex on its source), title, hint; such a cell is reported apart and does not "
@@ -129,6 +130,9 @@ class Rubric:
     slips: list[SlipSpec] = field(default_factory=list)
     mistakes: dict[str, Mistake] = field(default_factory=dict)  # mistakes.toml: the known mistakes by name
     figures_path: Path | None = None  # [report] figures: the figure module (grader.figures), None for no figures
+    # [report] handout_marks: marks the course puts on lines of a revision of its handout (the
+    # similarity check counts such lines as the handout's, not the student's)
+    handout_marks: tuple[str, ...] = ()
 
     def missing_packages(self) -> list[str]:
         """The ``[kernel] packages`` this Python cannot import (the kernel runs on it)."""
@@ -296,14 +300,19 @@ def load(path: Path, *, public_only: bool = False) -> Rubric:
         match=[str(g) for g in vals["match"]], exclude=[str(g) for g in vals["exclude"]], fixtures=vals["fixtures"],
         shape=str(tol.get("shape", "exact")), packages=[str(p) for p in packages], compat=compat,
         slips=parse_slips(vals["slips"], toml_path), mistakes=by_name, figures_path=figures_path,
+        handout_marks=tuple(vals["report"].get("handout_marks", [])),
     )
 
 
 def _figures_path(report: dict[str, Any], path: Path, toml_path: Path) -> Path | None:
     """``[report] figures``: the figure module, a .py file inside the rubric folder (None: no figures)."""
-    unknown = set(report) - {"figures"}
+    unknown = set(report) - {"figures", "handout_marks"}
     if unknown:
-        raise RubricError(f"{toml_path}: report has unknown key(s) {', '.join(sorted(unknown))}; known: figures")
+        raise RubricError(f"{toml_path}: report has unknown key(s) {', '.join(sorted(unknown))}; "
+                          "known: figures, handout_marks")
+    marks = report.get("handout_marks", [])
+    if not isinstance(marks, list) or not all(isinstance(m, str) and m for m in marks):
+        raise RubricError(f"{toml_path}: report.handout_marks must be a list of texts, got {marks!r}")
     if "figures" not in report:
         return None
     name = report["figures"]

@@ -382,13 +382,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "dash_fact_sandbox": {"ko": "격리 방식", "en": "Sandbox"},
     "dash_fact_graded_now": {"ko": "이번에 채점", "en": "Graded now"},
     "dash_fact_skipped": {"ko": "이미 성적부에 있어 건너뜀", "en": "Skipped (already in the gradebook)"},
-    "dash_fact_no_run": {"ko": "없음 (채점 없이 다시 만든 페이지)", "en": "none (the page was rebuilt without grading)"},
+    "dash_fact_no_run": {"ko": "없음 (채점 없이 다시 만든 페이지)",
+                         "en": "none (the page was rebuilt without grading)"},
     # -- issue 14: similar submissions (grader/similarity.py, templates/similar_pair.html.j2) --
     "similar_title": {"ko": "비슷한 제출물", "en": "Similar submissions"},
     "similar_score_is": {"ko": "두 학생이 직접 쓴 코드 중 더 짧은 쪽 기준으로 겹치는 비율 (정규화한 {shared}자)",
                          "en": "of the shorter side's own code is shared ({shared} normalised characters)"},
-    "similar_informs": {"ko": "참고용입니다: 점수를 바꾸지 않으며 베꼈다는 판정도 아닙니다. 배포된 노트북의 코드, 주석, "
-                              "공백, 모두가 똑같이 쓰는 한 줄짜리 답은 비교에서 뺐고, 변수 이름과 셀 순서는 "
+    "similar_informs": {"ko": "참고용입니다: 점수를 바꾸지 않으며 베꼈다는 판정도 아닙니다. 배포된 노트북의 코드, "
+                              "주석, 공백, 모두가 똑같이 쓰는 한 줄짜리 답은 비교에서 뺐고, 변수 이름과 셀 순서는 "
                               "무시했습니다. 두 코드를 직접 읽고 판단하세요.",
                         "en": "For information only: it changes no grade and is no finding of copying. The "
                               "handout's code, comments, whitespace and the one-line answers everybody writes "
