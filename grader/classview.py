@@ -66,16 +66,20 @@ def after_run(out: Path, rubric: Rubric, summary: Any, *, submissions: Mapping[s
             similarity.write_pair_pages(pairs, folder, lang=lang)
         except Exception:  # noqa: BLE001 - a comparison that fails must not cost the grades or the dashboard
             log.exception("the similarity check of %s failed", rubric.assignment)
+        _ta_reports(out, gb, rubric, lang, {o.student for o in gb.overrides(assignment=rubric.assignment)})
         facts = RunFacts.of_run(summary, grader_version=_version(), assignment=rubric.assignment,
                                 rubric_version=rubric.version)
         return _write(out, gb, rubric, facts, lang, several)
 
 
-def refresh(out: Path, rubric: Rubric, *, lang: str = "") -> Path:
-    """The dashboard again (after ``grader override``): no run to report, the pairs as last found."""
+def refresh(out: Path, rubric: Rubric, *, lang: str = "", student: str | None = None) -> Path:
+    """After ``grader override``: ``student``'s TA reports with the overrides now in force, and
+    the dashboard again (no run to report, the pairs as last found)."""
     from datetime import datetime, timezone
 
     with Gradebook(out / "gradebook.sqlite") as gb:
+        if student is not None:
+            _ta_reports(out, gb, rubric, lang or rubric.language, {student})
         several = len(set(gb.assignments()) | {rubric.assignment}) > 1
         facts = RunFacts(date=datetime.now(timezone.utc), grader_version=_version(),
                          assignment=rubric.assignment, rubric_version=rubric.version)
@@ -103,6 +107,22 @@ def _read_pairs(out: Path, assignment: str, several: bool) -> list[SimilarPair]:
 def _unguard(text: str) -> str:
     """A name as the CSV's formula guard wrote it ("'=x" for "=x"), read back."""
     return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@") else text
+
+
+def _ta_reports(out: Path, gb: Gradebook, rubric: Rubric, lang: str, students: set[str]) -> None:
+    """Rewrite the TA's report of each of ``students``' results with the overrides in force
+    (the worker wrote it when grading, without them)."""
+    import unicodedata
+
+    from grader.report import html
+    from grader.worker import out_dir
+
+    overrides = gb.overrides(assignment=rubric.assignment)
+    wanted = {unicodedata.normalize("NFC", s) for s in students}
+    for result in gb.results(assignment=rubric.assignment):
+        if unicodedata.normalize("NFC", result.student) in wanted:
+            html.write(result, out_dir(out, result.submission) / html.REPORT, lang=lang, audience="ta",
+                       overrides=overrides)
 
 
 def _write(out: Path, gb: Gradebook, rubric: Rubric, facts: RunFacts, lang: str, several: bool) -> Path:

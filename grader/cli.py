@@ -418,12 +418,13 @@ def cmd_override(args: argparse.Namespace) -> int:
                         maximum=f"{result.max_score:.1f}"))
         if batch.csv_path(args.out, assignment).is_file():
             batch.write_grades_csv(gb, args.out, assignment)
-    _refresh_dashboard(args.out, assignment)
+    _refresh_dashboard(args.out, assignment, student)
     return 0
 
 
-def _refresh_dashboard(out: Path, assignment: str) -> None:
-    """The class dashboard again, with the overrides now in force (when the rubric is at hand)."""
+def _refresh_dashboard(out: Path, assignment: str, student: str | None) -> None:
+    """The student's TA report and the class dashboard again, with the overrides now in force
+    (when the rubric is at hand)."""
     from grader import api, classview
 
     try:
@@ -431,7 +432,7 @@ def _refresh_dashboard(out: Path, assignment: str) -> None:
     except GraderError as exc:
         print(t("cli_warning", CONSOLE_LANG, message=f"the dashboard was not rebuilt: {exc}"), file=sys.stderr)
         return
-    classview.refresh(out, rb)
+    classview.refresh(out, rb, student=student)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

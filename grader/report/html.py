@@ -10,7 +10,7 @@ script, and every value is escaped (autoescape), so what a notebook printed is o
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +52,12 @@ def images_of(result: Result) -> dict[str, str]:
 
 
 def render(result: ResultLike, *, lang: str = "ko", title: str = "", public_only: bool = False,
-           audience: str = "student", images: Mapping[str, str] | None = None) -> str:
-    """The report of ``result`` for ``audience`` ("ta": hidden tests in full; "student")."""
+           audience: str = "student", images: Mapping[str, str] | None = None,
+           overrides: Sequence[Any] = ()) -> str:
+    """The report of ``result`` for ``audience`` ("ta": hidden tests in full, and the TA's
+    ``overrides`` with the grade in force; "student")."""
     r = as_result(result)
-    view = build(r, lang=lang, audience=audience)
+    view = build(r, lang=lang, audience=audience, overrides=overrides)
     return _ENV.get_template("submission.html.j2").render(
         v=view, r=r, lang=lang, title=title or t("title", lang), public_only=public_only,
         images=dict(images_of(r) if images is None else images),

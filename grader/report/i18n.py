@@ -175,6 +175,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "note_handout_cell": {"ko": "셀 {index}은(는) 여러분이 아니라 배포된 노트북에 원래 있던 코드 때문에 실패했습니다: "
                                 "{title}",
                           "en": "cell {index} failed because of the handout's own code, not yours: {title}"},
+    "override_title": {"ko": "TA 점수 조정", "en": "The TA's overrides"},
+    "override_in_force": {"ko": "조정을 반영한 점수: {score} / {max_score}점",
+                          "en": "The grade in force: {score} / {max_score} points"},
+    "override_row": {"ko": "{part}: {was}점 → {points} / {max_score}점 ({comment}; {who}, {when})",
+                     "en": "{part}: {was} → {points} / {max_score} ({comment}; {who}, {when})"},
     "figure_none": {"ko": "그래프를 그리지 못했습니다.", "en": "No plot could be drawn."},
     "run_title": {"ko": "실행 기록", "en": "The run"},
     "run_clean": {"ko": "모든 셀이 오류 없이 실행되었습니다.", "en": "Every cell ran without an error."},

@@ -15,7 +15,10 @@ keeps them in full.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from grader import notes
 from grader.figures import explain
@@ -93,6 +96,19 @@ class RunItem:
     traceback: str = ""
 
 
+@dataclass(frozen=True)
+class OverrideRow:
+    """A TA's points for one part, as the TA's copy shows it."""
+
+    part: str
+    points: float
+    max_score: float
+    was: float
+    comment: str
+    who: str
+    when: str
+
+
 @dataclass
 class ReportView:
     """The whole report for one reader."""
@@ -106,6 +122,8 @@ class ReportView:
     run: list[RunItem]
     reason: str
     notes: list[str]
+    overrides: list[OverrideRow] = field(default_factory=list)
+    in_force: float | None = None  # the total with the TA's overrides, when there are any
 
     @property
     def score(self) -> str:
@@ -120,8 +138,10 @@ def _clean(text: object, limit: int, lang: str) -> str:
     return clean_text(text, limit=limit, lang=lang)
 
 
-def build(result: Result, *, lang: str = "ko", audience: str = "student") -> ReportView:
-    """The report of ``result`` for ``audience`` ("ta" or "student") in ``lang``."""
+def build(result: Result, *, lang: str = "ko", audience: str = "student",
+          overrides: Sequence[Any] = ()) -> ReportView:
+    """The report of ``result`` for ``audience`` ("ta" or "student") in ``lang``; ``overrides``
+    (the gradebook's ``Override``s, anyone's) are shown in the TA's copy with the grade in force."""
     if audience not in ("ta", "student"):
         raise ValueError(f"audience must be 'ta' or 'student', not {audience!r}")
     full = audience == "ta"
@@ -129,7 +149,9 @@ def build(result: Result, *, lang: str = "ko", audience: str = "student") -> Rep
                    [f for f in result.figures if f.task == task.name], result, lang, full)
              for n, task in zip(_numbers(result.tasks), result.tasks, strict=True)]
     run = [_run_item(c, lang) for c in result.cells]
+    rows, in_force = _overrides(result, overrides, lang) if full else ([], None)
     return ReportView(
+        overrides=rows, in_force=in_force,
         audience=audience, lang=lang, result=result, parts=parts,
         next_steps=_next_steps(parts, run, result, lang, full),
         pass_line=t("pass_line_passed" if result.passed else "pass_line_not_passed", lang,
@@ -139,6 +161,22 @@ def build(result: Result, *, lang: str = "ko", audience: str = "student") -> Rep
         notes=[_clean(notes.explain(n, lang), 500, lang) for n in result.notes
                if notes.form_of(n) != "note_handout_cell"],
     )
+
+
+def _overrides(result: Result, overrides: Sequence[Any], lang: str) -> tuple[list[OverrideRow], float | None]:
+    """The TA's overrides of this student's parts, and the total in force (None without any)."""
+    from grader.report.exports import effective
+
+    shown = effective(result, overrides)
+    if not shown.comments:
+        return [], None
+    titles = {task.name: task for task in result.tasks}
+    student = unicodedata.normalize("NFC", result.student)
+    rows = [OverrideRow(_part_title(titles[o.part], lang), float(o.points), titles[o.part].max_score,
+                        titles[o.part].score, _clean(o.comment, 500, lang), _clean(o.who, 100, lang), o.when)
+            for o in overrides if o.assignment == result.assignment and o.part in titles
+            and unicodedata.normalize("NFC", o.student) == student]
+    return rows, shown.score
 
 
 def _reason(result: Result, lang: str) -> str:

@@ -45,3 +45,13 @@ def test_grade_writes_the_dashboard_and_the_similar_pairs_and_an_override_rebuil
     assert res.returncode == 0, res.stderr
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "checked by hand &lt;b&gt;" in page
+    report = next((out / "submissions" / a).rglob("report.html")).read_text(encoding="utf-8")
+    assert 'id="overrides"' in report and "checked by hand &lt;b&gt;" in report  # the TA's copy says so
+    res = grader("grade", subs, "--assignment", "week3_nn_basic", "--out", out, "--regrade", "-j", "2")
+    assert res.returncode == 0, res.stderr
+    report = next((out / "submissions" / a).rglob("report.html")).read_text(encoding="utf-8")
+    assert "checked by hand &lt;b&gt;" in report  # kept across a regrade
+    res = grader("override", out, a, "--clear")
+    assert res.returncode == 0, res.stderr
+    report = next((out / "submissions" / a).rglob("report.html")).read_text(encoding="utf-8")
+    assert 'id="overrides"' not in report and "checked by hand" not in (out / "index.html").read_text()

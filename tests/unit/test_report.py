@@ -327,3 +327,15 @@ def test_a_note_on_a_passing_hidden_test_reaches_the_student_without_its_finding
     page = html.render(result, lang="en", audience="student")
     assert "gate_threshold_on_input_point" in page and "The threshold sits on an input point" in page
     assert HIDDEN_INPUT not in page
+
+
+def test_the_tas_copy_shows_the_overrides_and_the_grade_in_force() -> None:
+    from grader.gradebook import Override
+
+    mine = Override("week3_nn_basic", "kim", "backprop", 20.0, "read by hand <i>", "ta1", "2026-11-30T10:00:00Z")
+    other = Override("week3_nn_basic", "lee", "gates", 0.0, "not kim's", "ta1", "2026-11-30T10:00:00Z")
+    ta = html.render(sample(), lang="en", audience="ta", overrides=[mine, other])
+    assert 'id="overrides"' in ta and "The grade in force: 29.0 / 100.0 points" in ta
+    assert "Backpropagation (sigmoid_prime, backpropagation): 6.7 → 20.0 / 24.0 (read by hand &lt;i&gt;; ta1" in ta
+    assert "not kim" not in ta
+    assert 'id="overrides"' not in html.render(sample(), lang="en", audience="student", overrides=[mine])
