@@ -243,6 +243,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
                           "en": "{student} has {count} submissions: {submissions} (each graded separately)"},
     "summary_interrupted": {"ko": "중단됨: 같은 명령을 다시 실행하면 이어서 채점합니다. 끝난 결과는 보존됩니다",
                             "en": "interrupted: rerun the same command to resume; finished results are kept"},
+    "summary_dashboard": {"ko": "학급 대시보드: {dashboard}", "en": "class dashboard: {dashboard}"},
     "summary_files": {"ko": "성적부: {gradebook}  성적표: {grades}  보고서: {reports}",
                       "en": "gradebook: {gradebook}  grades: {grades}  reports: {reports}"},
     # -- the command line ----------------------------------------------------------------

@@ -165,3 +165,5 @@ def print_summary(summary: Any, out: Path, assignment: str = "", *, lang: str = 
         con.print(f"[yellow]{t('summary_interrupted', lang)}[/yellow]")
     con.print(t("summary_files", lang, gradebook=out / "gradebook.sqlite", grades=out / f"grades_{assignment}.csv",
                 reports=out / "submissions"))
+    if getattr(summary, "dashboard", None) is not None:
+        con.print(t("summary_dashboard", lang, dashboard=summary.dashboard))
