@@ -35,7 +35,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
-import jinja2
 import nbformat
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
@@ -47,6 +46,7 @@ from grader import notebook as nbio
 from grader.errors import NotebookError
 from grader.report.exports import _atomic_write, _csv_text, safe_dirname  # the exports' helpers, shared
 from grader.report.i18n import t
+from grader.report.templating import ENV
 
 __all__ = [
     "DEFAULT_HANDOUT",
@@ -329,19 +329,12 @@ def write_pairs_csv(pairs: Iterable[Pair], path: Path | str) -> Path:
     return _atomic_write(Path(path), write, encoding="utf-8-sig", newline="")
 
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader.report", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def render_pair(pair: Pair, *, lang: str = "ko") -> str:
     """A self-contained side-by-side page of the pair, the shared passages highlighted: no
     script (a Content-Security-Policy forbids any), every value escaped."""
-    return _ENV.get_template("similar_pair.html.j2").render(p=pair, lang=lang, t=lambda key, **kw: t(key, lang, **kw))
+    return ENV.get_template("similar_pair.html.j2").render(p=pair, lang=lang, t=lambda key, **kw: t(key, lang, **kw))
 
 
 def pair_filename(pair: Pair) -> str:

@@ -44,13 +44,13 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-import jinja2
 from markupsafe import Markup
 
 from grader.gradebook import Override
 from grader.report.exports import Effective, _atomic_write, clean_text, effective
 from grader.report.html import REPORT
 from grader.report.i18n import t
+from grader.report.templating import ENV
 from grader.report.view import _numbers, _part_title, one
 from grader.result import Result, TaskScore
 
@@ -63,13 +63,6 @@ BINS = 10  # histogram bars: tenths of the maximum
 MAX_NAMED_STUDENTS = 40  # students listed under one mistake; the rest are counted
 REASON_LIMIT = 600  # characters of a not-graded submission's reason shown
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader.report", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 # The page's one script: sorts the students' table by a clicked heading (numbers by data-value,
 # first click descending; text ascending), filters its rows by the text box (which it shows: the
@@ -473,7 +466,7 @@ def render_dashboard(
     by_status = {status: 0 for status in ("graded", "partial", "timeout", "crashed", "invalid")}
     for r in rows_in:
         by_status[r.status] = by_status.get(r.status, 0) + 1
-    return _ENV.get_template("dashboard.html.j2").render(
+    return ENV.get_template("dashboard.html.j2").render(
         lang=lang, facts=facts, when=_when(facts.date), sandbox=_sandboxes(facts, rows_in),
         other_versions=[v for v in versions if v != facts.rubric_version],
         total=len(rows_in), graded=len(graded),

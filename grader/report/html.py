@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import jinja2
 
 from grader.report.adapt import ResultLike, as_result
 from grader.report.i18n import t
+from grader.report.templating import ENV
 from grader.report.view import build, gradcheck_cell, one
 from grader.result import Result
 
@@ -28,13 +28,6 @@ log = logging.getLogger(__name__)
 REPORT = "report.html"  # the TA's copy
 FEEDBACK = "feedback.html"  # the student's copy
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader.report", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def images_of(result: Result) -> dict[str, str]:
@@ -58,7 +51,7 @@ def render(result: ResultLike, *, lang: str = "ko", title: str = "", public_only
     ``overrides`` with the grade in force; "student")."""
     r = as_result(result)
     view = build(r, lang=lang, audience=audience, overrides=overrides)
-    return _ENV.get_template("submission.html.j2").render(
+    return ENV.get_template("submission.html.j2").render(
         v=view, r=r, lang=lang, title=title or t("title", lang), public_only=public_only,
         images=dict(images_of(r) if images is None else images),
         t=lambda key, **values: t(key, lang, **values), one=one,
