@@ -163,9 +163,12 @@ def code_signature(path: Path) -> tuple[str, ...] | None:
 
 def handout_paths(rubric: Rubric, extra: Sequence[Path] = ()) -> list[Path]:
     """The handouts a submission may be an untouched copy of: *extra* (the course's file, given
-    with ``--handout``) and the project's student notebook (``assignments/<a>/<notebook>``)."""
+    with ``--handout``), the course's own files the rubric keeps (``rubrics/<a>/handout/*.ipynb``:
+    week 3's, as the course hands it out) and the project's student notebook
+    (``assignments/<a>/<notebook>``)."""
     own = rubric.path.parent.parent / "assignments" / rubric.assignment / rubric.notebook
-    return [p for p in dict.fromkeys([*extra, own]) if p.is_file()]
+    course = sorted((rubric.path / "handout").glob("*.ipynb"))
+    return [p for p in dict.fromkeys([*extra, *course, own]) if p.is_file()]
 
 
 def has_notebooks(paths: list[Path], rubric: Rubric) -> bool:

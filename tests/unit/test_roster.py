@@ -175,8 +175,19 @@ def test_code_signature_ignores_outputs_metadata_markdown_and_whitespace(tmp_pat
 def test_the_projects_handout_is_found_for_the_rubric() -> None:
     rb = rubric_mod.load(ROOT / "rubrics" / "week3_nn_basic")
     own = ROOT / "assignments" / "week3_nn_basic" / "week3_nn_basic.ipynb"
-    assert batch.handout_paths(rb) == [own]
-    assert batch.handout_paths(rb, [own, Path("/no/such.ipynb")]) == [own]
+    course = ROOT / "rubrics" / "week3_nn_basic" / "handout" / "week3_NeuralNetworkBasic_assignmet2.ipynb"
+    assert batch.handout_paths(rb) == [course, own]
+    assert batch.handout_paths(rb, [own, Path("/no/such.ipynb")]) == [own, course]
+
+
+def test_the_courses_own_handout_lying_in_the_class_folder_is_left_out_without_being_named(tmp_path: Path) -> None:
+    rb = rubric_mod.load(ROOT / "rubrics" / "week3_nn_basic")
+    subs = tmp_path / "Week3" / "NN Basic"  # the course's class repository, the blank at its top
+    subs.mkdir(parents=True)
+    course = ROOT / "rubrics" / "week3_nn_basic" / "handout" / "week3_NeuralNetworkBasic_assignmet2.ipynb"
+    shutil.copy(course, subs / course.name)
+    summary = batch.grade([subs], tmp_path / "out", rubric=rb, jobs=1)
+    assert summary.handouts == [(course.name, str(course))] and summary.total == 0
 
 
 def test_an_untouched_handout_is_left_out_of_the_batch(tmp_path: Path) -> None:
