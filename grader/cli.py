@@ -10,6 +10,7 @@ Every command: 2 bad usage, an unreadable notebook or a broken rubric; 130 inter
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import sys
@@ -168,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sandbox", choices=["auto", "forkserver", "bwrap", "rlimits"], default="auto",
                    help="isolation mechanism (see `grader grade --help`)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
+
+    for name, module in PLUGGED.items():  # commands that keep their parser and code in a module of their own
+        importlib.import_module(module).add_parser(sub, name, fmt)
     return parser
 
 
@@ -178,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if args.command in PLUGGED:
+            return int(importlib.import_module(PLUGGED[args.command]).run(args))
         return int(COMMANDS[args.command](args))
     except GraderError as exc:
         print(t("cli_error", CONSOLE_LANG, message=exc), file=sys.stderr)
@@ -451,6 +457,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(json.dumps(report["summary"], ensure_ascii=False))
     return 0 if report["ok"] else 1
 
+
+# each module has ``add_parser(sub, name, formatter)`` (its examples in its epilog) and ``run(args) -> int``;
+# it imports what it needs inside ``run``, so ``grader --help`` stays fast
+PLUGGED = {
+    "comment": "grader.ci",
+    "student-package": "grader.student_package",
+    "gradescope-bundle": "grader.gradescope",
+}
 
 COMMANDS = {
     "check": cmd_check, "grade": cmd_grade, "export": cmd_export, "override": cmd_override, "generate": cmd_generate,

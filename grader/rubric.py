@@ -166,9 +166,12 @@ class Rubric:
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The project folder holding rubrics/ (or assignments/): cwd upwards, then the package's."""
+    """The project folder holding rubrics/ (or assignments/): cwd upwards, then the package itself
+    (a student package carries ``grader/assignments/<a>/``: see grader/student_package.py), then
+    the checkout the package was installed from (``pip install -e .``)."""
     here = (start or Path.cwd()).resolve()
-    for d in [here, *here.parents, Path(__file__).resolve().parent.parent]:
+    package = Path(__file__).resolve().parent
+    for d in [here, *here.parents, package, package.parent]:
         if (d / "rubrics").is_dir() or (d / "assignments").is_dir():
             return d
     raise RubricError(
