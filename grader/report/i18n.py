@@ -418,6 +418,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "cli_handout_left_out": {"ko": "제외: {submission}은(는) 배포한 노트북({handout})을 고치지 않은 사본입니다",
                              "en": "left out {submission}: an untouched copy of the handout ({handout})"},
     "cli_no_notebooks": {"ko": "{paths}에 채점할 노트북이 없습니다", "en": "no notebook to grade under {paths}"},
+    # -- issue 15: pull requests and CI (grader/ci.py, grader check --ci) --
+    # -- issue 15: the check cell in Jupyter and Colab (grader/cell.py) --
+    # -- issue 15: the student package (grader/student_package.py) --
+    # -- issue 15: Gradescope (grader/gradescope.py) --
 }
 
 CONSOLE_LANG: Final = "en"
