@@ -419,9 +419,239 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
                              "en": "left out {submission}: an untouched copy of the handout ({handout})"},
     "cli_no_notebooks": {"ko": "{paths}에 채점할 노트북이 없습니다", "en": "no notebook to grade under {paths}"},
     # -- issue 15: pull requests and CI (grader/ci.py, grader check --ci) --
+    "ci_comment_title": {"ko": "공개 테스트 결과", "en": "Public test results"},
+    "ci_comment_score": {"ko": "{score} / {max}점, {verdict} (통과 기준 {mark}점)",
+                         "en": "{score} / {max}, {verdict} (pass mark {mark})"},
+    "ci_comment_columns": {"ko": "문제|점수|판정|실패한 함수", "en": "Part|Points|Verdict|Failing functions"},
+    "ci_skipped_heading": {"ko": "검사하지 않은 노트북", "en": "Notebooks not checked"},
+    "ci_official": {"ko": "공식 점수는 마감 뒤 TA가 병합된 폴더를 채점한 결과입니다. 이 검사는 공개 테스트만 "
+                          "실행했고, 비공개 테스트는 여기서 실행하지 않습니다.",
+                    "en": "The official grade is the TA's run on the merged folder after the deadline. This check "
+                          "ran the public tests only; hidden tests never run here."},
+    "ci_sandbox_strong": {"ko": "격리 방식: {mechanism} (네임스페이스로 격리)",
+                          "en": "Sandbox: {mechanism} (namespaces)"},
+    "ci_sandbox_weak": {"ko": "주의: 이 러너에서는 강한 격리(bubblewrap 네임스페이스)를 쓸 수 없어 노트북을 자원 "
+                              "제한만으로 실행했습니다 ({mechanism}). 워크플로가 bubblewrap을 설치하고 사용자 "
+                              "네임스페이스를 허용하는지 확인하세요.",
+                        "en": "Warning: the strong sandbox (bubblewrap namespaces) was not available on this runner; "
+                              "the notebooks ran with resource limits only ({mechanism}). Check that the workflow "
+                              "installs bubblewrap and allows user namespaces."},
+    "ci_nothing_to_check": {"ko": "이 변경에는 검사할 노트북이 없습니다.",
+                            "en": "No notebook to check in this change."},
+    "ci_comment_cut": {"ko": "(너무 길어 여기서 자름: 전체 내용은 CI 작업 요약을 보세요)",
+                       "en": "(cut here, too long: the CI job's summary has everything)"},
+    "ci_more_calls": {"ko": "(실패한 호출 {count}개 더)", "en": "({count} more failing calls)"},
+    "ci_skipped": {"ko": "건너뜀: {path}: {why}", "en": "skipped {path}: {why}"},
+    "ci_skip_outside_root": {"ko": "{root} 밖에 있는 노트북", "en": "not under {root}"},
+    "ci_skip_no_rubric": {"ko": "이 채점기가 채점하는 노트북이 아님", "en": "no rubric of this grader grades it"},
+    "ci_skip_not_file": {"ko": "일반 파일이 아님 (심볼릭 링크나 서브모듈)",
+                         "en": "not a regular file (a symbolic link or a submodule)"},
+    "ci_skip_too_big": {"ko": "파일이 너무 큼 ({mib} MiB)", "en": "too big ({mib} MiB)"},
+    "ci_skip_handout": {"ko": "배포된 노트북({handout})을 고치지 않은 사본",
+                        "en": "an untouched copy of the handout ({handout})"},
+    "ci_comment_written": {"ko": "PR 댓글 내용을 {path}에 썼습니다", "en": "wrote the pull request comment to {path}"},
+    "ci_comment_posted": {"ko": "댓글을 올렸습니다: {where}", "en": "posted the comment: {where}"},
+    "ci_comment_updated": {"ko": "이전 댓글을 고쳤습니다: {where}", "en": "updated the earlier comment: {where}"},
+    "ci_option_needs_ci": {"ko": "{option}은(는) --ci와 함께만 쓸 수 있습니다; --ci를 붙이세요",
+                           "en": "{option} works with --ci only; add --ci"},
+    "ci_one_notebook": {"ko": "노트북을 하나 주세요 ({count}개를 받음); 여러 개는 --ci와 함께 검사합니다",
+                        "en": "give one notebook (got {count}); check several with --ci"},
+    "ci_no_notebook_given": {"ko": "검사할 노트북을 주거나 --changed를 쓰세요",
+                             "en": "give the notebooks to check, or use --changed"},
+    "ci_changed_or_notebooks": {"ko": "--changed는 바뀐 노트북을 git에서 찾습니다; 노트북 경로와 함께 쓰지 마세요",
+                                "en": "--changed finds the changed notebooks in git; give it without notebook paths"},
+    "ci_json_html_one": {"ko": "--json과 --html은 노트북 하나에만 씁니다; 여러 개는 --summary와 --junit을 쓰세요",
+                         "en": "--json and --html are for one notebook; for several use --summary and --junit"},
+    "ci_changed_needs_range": {"ko": "CI 밖에서는 --changed BASE...HEAD처럼 두 리비전을 주세요",
+                               "en": "outside CI give the revisions: --changed BASE...HEAD (e.g. origin/main...HEAD)"},
+    "ci_bad_range": {"ko": "--changed {spec}을(를) 읽을 수 없습니다; BASE...HEAD 또는 BASE로 주세요",
+                     "en": "--changed {spec} cannot be read; give BASE...HEAD or BASE"},
+    "ci_no_event": {"ko": "GITHUB_EVENT_PATH가 없습니다; --changed BASE...HEAD로 리비전을 주세요",
+                    "en": "GITHUB_EVENT_PATH is not set; give the revisions with --changed BASE...HEAD"},
+    "ci_bad_event": {"ko": "이벤트 파일 {path}을(를) 읽을 수 없습니다 ({error})",
+                     "en": "the event file {path} cannot be read ({error})"},
+    "ci_event_not_pr": {"ko": "{path}는 pull request 이벤트가 아닙니다; 워크플로를 pull_request_target으로 "
+                              "실행하거나 --changed BASE...HEAD를 주세요",
+                        "en": "{path} is not a pull request event; run the workflow on pull_request_target or "
+                              "give --changed BASE...HEAD"},
+    "ci_gitlab_not_mr": {"ko": "머지 리퀘스트 파이프라인이 아닙니다 (CI_MERGE_REQUEST_DIFF_BASE_SHA 없음); "
+                               "rules에 merge_request_event를 쓰거나 --changed BASE...HEAD를 주세요",
+                         "en": "not a merge request pipeline (no CI_MERGE_REQUEST_DIFF_BASE_SHA); run the job on "
+                               "merge_request_event or give --changed BASE...HEAD"},
+    "ci_git_failed": {"ko": "git {command} 실패: {error}; 두 리비전을 가져왔는지 확인하세요 (fetch-depth: 0)",
+                      "en": "git {command} failed: {error}; check that both revisions were fetched "
+                            "(fetch-depth: 0)"},
+    "ci_token_missing": {"ko": "토큰이 없습니다: 환경 변수 {variable}을(를) 이 단계에만 설정하세요",
+                         "en": "no token: set the environment variable {variable} (in this step only)"},
+    "ci_env_missing": {"ko": "환경 변수 {variable}이(가) 없습니다; CI 안에서 실행하세요",
+                       "en": "the environment variable {variable} is not set; run this inside the CI job"},
+    "ci_comment_where": {"ko": "어디에 올릴지 모릅니다: CI 안에서 실행하거나 --github 또는 --gitlab을 주세요",
+                         "en": "where to post is unknown: run inside CI or give --github or --gitlab"},
+    "ci_comment_unreadable": {"ko": "{path}을(를) 읽을 수 없습니다 ({error}); grader check --ci가 쓴 파일을 주세요",
+                              "en": "{path} cannot be read ({error}); give the file grader check --ci wrote"},
+    "ci_api_bad_url": {"ko": "API 주소 {url}은(는) http(s)가 아닙니다",
+                       "en": "the API address {url} is not http(s)"},
+    "ci_api_unreachable": {"ko": "{method} {url}: 응답 없음 ({error}); 네트워크와 API 주소를 확인하세요",
+                           "en": "{method} {url}: no answer ({error}); check the network and the API address"},
+    "ci_api_refused": {"ko": "{method} {path}: HTTP {status} {detail}; 토큰의 권한을 확인하세요 "
+                             "(GitHub: pull-requests: write, GitLab: api)",
+                       "en": "{method} {path}: HTTP {status} {detail}; check the token's permissions "
+                             "(GitHub: pull-requests: write, GitLab: api)"},
     # -- issue 15: the check cell in Jupyter and Colab (grader/cell.py) --
+    "cell_heading": {"ko": "공개 테스트로 확인한 결과 ({assignment})", "en": "Public tests ({assignment})"},
+    "cell_basis": {"ko": "지금까지 실행한 입력 {count}개를 실행 순서대로 다시 실행해 확인했습니다",
+                   "en": "the {count} input(s) run so far, run again in the order they ran"},
+    "cell_official": {"ko": "이 결과는 공개 테스트만으로 확인한 것입니다. "
+                            "공식 점수는 조교가 채점기로 채점한 결과입니다.",
+                      "en": "This is the public tests only; the official grade is the TA's run of the grader."},
+    "cell_input_error": {"ko": "입력 [{n}]이(가) 오류로 끝났습니다: {error}",
+                         "en": "Input [{n}] raised an error: {error}"},
+    "cell_input_timeout": {"ko": "입력 [{n}]이(가) 시간 안에 끝나지 않았습니다",
+                           "en": "Input [{n}] did not finish in time"},
+    "cell_input_killed": {"ko": "입력 [{n}]을(를) 실행하다 커널이 멈췄습니다: {error}",
+                          "en": "The kernel died while running input [{n}]: {error}"},
+    "cell_input_other": {"ko": "입력 [{n}]: {error}", "en": "Input [{n}]: {error}"},
+    "cell_nothing_run": {"ko": "아직 실행한 코드가 없습니다. "
+                               "함수를 정의한 셀을 먼저 실행한 뒤 다시 확인하세요.",
+                         "en": "Nothing has been run yet: run the cells with your functions first, then check again."},
+    "cell_no_assignment": {"ko": "채점기가 확인할 문제를 찾지 못했습니다. "
+                                 "강의에서 안내한 학생용 채점기를 설치하세요.",
+                           "en": "The grader found no assignment to check: install the student grader the course "
+                                 "gave you."},
+    "cell_unknown_assignment": {"ko": "'{assignment}'은(는) 이 채점기에 없습니다. 있는 것: {known}",
+                                "en": "This grader has no '{assignment}'; it has: {known}"},
+    "cell_which_assignment": {"ko": "어느 노트북을 확인할지 알 수 없습니다 ({known}). "
+                                    "grader.check(assignment=\"{example}\")처럼 이름을 주세요.",
+                              "en": "Cannot tell which notebook this is ({known}): name it, e.g. "
+                                    "grader.check(assignment=\"{example}\")."},
+    "cell_timeout": {"ko": "확인이 {seconds}초 안에 끝나지 않아 멈췄습니다. "
+                           "오래 걸리거나 끝나지 않는 셀이 있는지 보세요.",
+                     "en": "The check did not finish within {seconds} s and was stopped: look for a cell that "
+                           "runs long or never ends."},
+    "cell_interrupted": {"ko": "확인을 멈췄습니다.", "en": "The check was stopped."},
+    "cell_grader_failed": {"ko": "채점기가 확인을 마치지 못했습니다 (종료 코드 {code}): {detail}",
+                           "en": "The grader could not finish the check (exit code {code}): {detail}"},
+    "cell_no_detail": {"ko": "이유를 알리지 않았습니다. "
+                             "커널을 다시 시작한 뒤 셀을 차례로 실행하고 다시 확인하세요.",
+                       "en": "it gave no reason; restart the kernel, run the cells in order and check again"},
+    "cell_unexpected": {"ko": "확인 중 예상하지 못한 문제가 생겼습니다: {error}",
+                        "en": "Something unexpected went wrong while checking: {error}"},
+    "cell_outside_ipython": {"ko": "Jupyter나 Colab 밖에서는 노트북 파일 경로를 주세요: "
+                                   "grader.check(Path(\"my.ipynb\"))",
+                             "en": "Outside Jupyter or Colab, pass the notebook's path: "
+                                   "grader.check(Path(\"my.ipynb\"))"},
     # -- issue 15: the student package (grader/student_package.py) --
+    "sp_none": {"ko": "{root}/assignments/ 아래에 학생용 묶음이 없습니다. 먼저 `grader generate 문제이름`을 실행하세요",
+                "en": "no student bundle under {root}/assignments/; run `grader generate ASSIGNMENT` first"},
+    "sp_no_rubric": {"ko": "{path}/rubric.toml이 없습니다(있는 것: {known}). 문제 이름을 확인하세요",
+                     "en": "{path}/rubric.toml not found (known: {known}); check the assignment name"},
+    "sp_no_bundle": {"ko": "학생용 묶음 {path}이(가) 없습니다. "
+                           "`grader generate {assignment}`로 만든 뒤 다시 실행하세요",
+                     "en": "the student bundle {path} does not exist; run `grader generate {assignment}`, "
+                           "then this command again"},
+    "sp_rubric_broken": {"ko": "채점 기준을 읽을 수 없습니다: {message}",
+                         "en": "the rubric cannot be read: {message}"},
+    "sp_unknown_files": {"ko": "{path}에 `grader generate`가 쓰지 않는 파일이 있습니다: {files}. 학생에게 가면 안 되는 "
+                               "파일일 수 있습니다. `grader generate {assignment}`로 묶음을 다시 만드세요",
+                         "en": "{path} holds files `grader generate` does not write: {files}; they may be meant "
+                               "for TAs only. Run `grader generate {assignment}` to write the bundle afresh"},
+    "sp_stale": {"ko": "{path}이(가) 채점 기준·정답과 맞지 않습니다(없거나 다른 파일: {files}). "
+                       "`grader generate {assignment}`로 다시 만드세요",
+                 "en": "{path} is out of date with its rubric and solution (missing or different: {files}); "
+                       "run `grader generate {assignment}`"},
+    "sp_leak": {"ko": "{path}에 정답이나 비공개 테스트의 줄이 들어 있습니다: {leaks}. 그 파일을 지우거나 고친 뒤 "
+                      "`grader generate {assignment}`를 실행하세요",
+                "en": "{path} holds lines of the solution or of a hidden test: {leaks}; remove or fix that file, "
+                      "then run `grader generate {assignment}`"},
+    "sp_public_leak": {"ko": "{source}의 파일을 그대로 복사한 {leak}. 학생이 먼저 읽어도 괜찮은지 확인하고, 아니면 "
+                             "채점 기준에서 고쳐 쓴 뒤 `grader generate`를 다시 실행하세요",
+                       "en": "copied as it is from {source}, {leak}: students can read it before trying; if they "
+                             "should not, reword it in the rubric and run `grader generate` again"},
+    "sp_description": {"ko": "학생용 grader: {assignments}의 공개 테스트와 기댓값",
+                       "en": "grader for students: the public tests and expected values of {assignments}"},
+    "sp_install_hint": {"ko": "설치: Colab·Jupyter 셀에서 `%pip install {wheel}`, 터미널에서 `pip install {wheel}` "
+                              "(파일을 올린 주소를 써도 됩니다)",
+                        "en": "install: in a Colab or Jupyter cell `%pip install {wheel}`, in a terminal "
+                              "`pip install {wheel}` (or the URL where you put the file)"},
+    "sp_readme": {
+        "ko": "# 학생용 grader ({assignments})\n\n"
+              "이 패키지에는 공개 테스트와 기댓값만 들어 있습니다. 정답과 비공개 테스트는 없습니다.\n\n"
+              "## 설치\n\n"
+              "Colab이나 Jupyter 노트북의 셀에서 (조교가 파일을 올린 주소가 있으면 파일 이름 대신 그 주소):\n\n"
+              "    %pip install {wheel}\n\n"
+              "터미널에서:\n\n"
+              "    pip install {wheel}\n\n"
+              "이미 설치된 패키지(numpy, pandas, matplotlib, scikit-learn 등)는 요구하는 최소 버전 이상이면 "
+              "그대로 두고, 없는 것만 설치합니다.\n\n"
+              "## 확인\n\n"
+              "터미널에서: `grader check 내노트북.ipynb` (영어로: `--lang en`)\n\n"
+              "노트북의 셀에서: `import grader; grader.check()`\n\n"
+              "공개 테스트만 실행합니다. 최종 점수는 비공개 테스트까지 포함해 조교가 채점합니다.",
+        "en": "# grader for students ({assignments})\n\n"
+              "This package holds the public tests and expected values only: no solution, no hidden test.\n\n"
+              "## Install\n\n"
+              "In a Colab or Jupyter notebook cell (or the URL where your TA put the file, instead of its name):\n\n"
+              "    %pip install {wheel}\n\n"
+              "In a terminal:\n\n"
+              "    pip install {wheel}\n\n"
+              "Packages already installed (numpy, pandas, matplotlib, scikit-learn, ...) are kept when they "
+              "meet the minimum versions; only missing ones are installed.\n\n"
+              "## Check\n\n"
+              "In a terminal: `grader check my.ipynb` (in Korean by default; English: `--lang en`)\n\n"
+              "In a notebook cell: `import grader; grader.check()`\n\n"
+              "It runs the public tests only; your final grade, hidden tests included, comes from your TA.",
+    },
     # -- issue 15: Gradescope (grader/gradescope.py) --
+    "gradescope_bundle_written": {
+        "ko": "{path}: {assignment}의 Gradescope 자동 채점기 (채점 기준 {version}: 공개 테스트 {public}개, "
+              "비공개 테스트 {hidden}개, {points}점; 보고서 언어 {language}), {size} KB",
+        "en": "{path}: the Gradescope autograder for {assignment} (rubric {version}: {public} public and {hidden} "
+              "hidden tests, {points} points; report in {language}), {size} KB"},
+    "gradescope_bundle_next": {
+        "ko": "Gradescope의 Configure Autograder에서 Zip file upload로 올리세요 (기본 이미지 Ubuntu); "
+              "setup.sh가 Python, bubblewrap과 채점기를 설치합니다",
+        "en": "upload it in Gradescope under Configure Autograder, Zip file upload (base image Ubuntu); "
+              "setup.sh installs Python, bubblewrap and the grader"},
+    "gradescope_not_ta_rubric": {
+        "ko": "{path}에는 공개 테스트만 있습니다; Gradescope 묶음은 비공개 테스트가 있는 TA 채점 기준"
+              "(rubrics/{assignment})으로 만드세요",
+        "en": "{path} holds the public tests only; build the Gradescope bundle from the TA rubric "
+              "(rubrics/{assignment}, with tests/hidden)"},
+    "gradescope_output_is_folder": {
+        "ko": "{path}은(는) 폴더입니다; -o에 zip 파일 이름을 주세요 (예: -o autograder.zip)",
+        "en": "{path} is a folder; give -o the zip file to write (e.g. -o autograder.zip)"},
+    "gradescope_wheel_secret": {
+        "ko": "채점기 wheel에 학생이 읽으면 안 되는 파일이 들어갑니다 ({names}); grader/ 밖으로 옮기고 다시 만드세요",
+        "en": "the grader's wheel would hold files students must not read ({names}); "
+              "move them out of grader/ and build again"},
+    "gradescope_no_notebook": {
+        "ko": "제출물에서 노트북(.ipynb)을 찾지 못했습니다 (받은 파일: {files}). 노트북 파일({notebook} 또는 "
+              ".ipynb로 끝나는 파일)을 올리고 다시 제출하세요.",
+        "en": "No notebook (.ipynb) was found in your submission (files received: {files}). Upload your "
+              "notebook file ({notebook}, or any name ending in .ipynb) and submit again."},
+    "gradescope_nothing": {"ko": "없음", "en": "none"},
+    "gradescope_several_notebooks": {
+        "ko": "제출물에 노트북이 여러 개 있어 어느 것을 채점할지 알 수 없습니다 ({names}). 채점받을 노트북 "
+              "하나만(예: {notebook}) 올리고 다시 제출하세요.",
+        "en": "Your submission holds several notebooks and none can be told apart as the one to grade "
+              "({names}). Upload only the notebook to grade (e.g. {notebook}) and submit again."},
+    "gradescope_cannot_grade": {
+        "ko": "자동 채점기가 이 제출물을 채점하지 못했습니다 ({error}). 여러분의 잘못이 아니니 조교에게 알려 주세요.",
+        "en": "The autograder could not grade this submission ({error}). This is not your mistake: "
+              "tell your TA."},
+    "gradescope_autograder_failed": {
+        "ko": "자동 채점기가 채점을 마치기 전에 멈췄습니다. 여러분의 잘못이 아니니 조교에게 알려 주세요.",
+        "en": "The autograder stopped before it could grade this submission. This is not your mistake: "
+              "tell your TA."},
+    "gradescope_hidden_readable": {
+        "ko": "주의 (교수자용): 이번 채점은 root 권한을 내려놓지 못한 격리({sandbox})에서 실행되어 노트북의 코드가 "
+              "비공개 테스트와 정답 풀이를 읽을 수 있었습니다. setup.sh로 bubblewrap을 설치하세요.",
+        "en": "Warning (for the course staff): this grading ran in a sandbox that could not drop root "
+              "({sandbox}), so the notebook's code could read the hidden tests and the reference solution. "
+              "Install bubblewrap (setup.sh does)."},
+    "gradescope_graded": {
+        "ko": "{submission}: {score} / {max_score} ({status}, 격리 {sandbox}); results.json을 썼습니다",
+        "en": "{submission}: {score} / {max_score} ({status}, sandbox {sandbox}); results.json written"},
 }
 
 CONSOLE_LANG: Final = "en"
