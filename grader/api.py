@@ -356,9 +356,19 @@ def all_rubrics() -> list[rubric_mod.Rubric]:
     return found
 
 
-def check(notebook: Path, *, assignment: str | None = None, rubric: Path | None = None,
-          sandbox: str = "auto", limits: Limits | None = None) -> dict[str, Any]:
-    """Student self-check: public tests only, expected values from the assignment bundle."""
+def check(notebook: Path | None = None, *, assignment: str | None = None, rubric: Path | None = None,
+          sandbox: str = "auto", limits: Limits | None = None, lang: str | None = None) -> dict[str, Any] | None:
+    """Student self-check: public tests only, expected values from the assignment bundle.
+
+    Given a notebook file: its result, as a dict. Without one, in Jupyter or Colab (the check
+    cell, ``import grader; grader.check()``): what the kernel executed so far is checked in a
+    separate grader process and shown in the cell as a table (``lang``: "ko", the default, or
+    "en"); returns None. Without one outside IPython: a UsageError saying to pass the path."""
+    if notebook is None:
+        from grader import cell
+
+        cell.check_in_notebook(assignment=assignment, lang=lang)
+        return None
     rb = load_rubric(assignment=assignment, rubric=rubric, public=True)
     # given the TA's rubric folder: still public tests only, judged by the live reference
     rb.items = [i for i in rb.items if i.visibility == "public"]

@@ -16,6 +16,7 @@ import os as _os
 import signal as _signal
 import socket as _socket
 import sys as _sys
+import types as _types
 from typing import Any
 
 # captured before the notebook runs (see the wire part)
@@ -125,6 +126,19 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[_os_write(fd, view):]
+
+
+def quiet_grader() -> None:
+    """In a grading kernel, ``import grader; grader.check()`` (a student's self-check cell, see
+    grader/cell.py) does nothing: ``grader`` is a tiny module whose ``check`` returns None, and
+    nothing of the real grader is imported or run here. Called before any cell runs."""
+
+    def check(*_args: Any, **_kwargs: Any) -> None:
+        return None
+
+    stub = _types.ModuleType("grader", "The grader is not run inside a graded notebook: check() does nothing here.")
+    stub.check = check  # type: ignore[attr-defined]  # the module's one function
+    _sys.modules["grader"] = stub
 
 
 def install(ns: dict[str, Any], outdir: str, name: str, kernel: Any = None, line: str | None = None) -> str:
