@@ -13,6 +13,7 @@ import argparse
 import importlib
 import json
 import math
+import re
 import sys
 import unicodedata
 from pathlib import Path
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 EXAMPLES = {
     "check": "grader check week3.ipynb\n"
              "  grader check week3.ipynb --html report.html --json result.json\n"
-             "  grader check --ci week3.ipynb --junit junit.xml --summary summary.md",
+             "  grader check --ci week3.ipynb --junit junit.xml --summary summary.md\n"
+             '  grader check --ci --changed --root "Week3/NN Basic"\n'
+             '  grader check --ci --changed origin/main...HEAD --root "Week3/NN Basic" --comment comment.md',
     "grade": "grader grade submissions/ --out out/\n"
              "  grader grade submissions/ --out out/ -j 2 --roster roster.csv\n"
              "  grader grade submissions/ --out out/ --dask tcp://scheduler:8786",
@@ -81,10 +84,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="self-check one notebook against the public tests", formatter_class=fmt,
                        description="Run the public tests on your notebook, as a student would before handing in.",
                        epilog="examples:\n  " + EXAMPLES["check"] + "\n\n" + limits_help)
-    p.add_argument("notebook", type=Path, help="your notebook (.ipynb)")
-    p.add_argument("--json", type=Path, help="write the result as JSON")
-    p.add_argument("--html", type=Path, help="write your feedback as one HTML file (as feedback.html of a TA's run)")
-    p.add_argument("--ci", action="store_true", help="CI mode: exit 0 when the score reaches the pass mark, else 1")
+    p.add_argument("notebooks", type=Path, nargs="*", metavar="NOTEBOOK",
+                   help="your notebook (.ipynb); with --ci several may be given")
+    p.add_argument("--json", type=Path, help="write the result as JSON (one notebook)")
+    p.add_argument("--html", type=Path,
+                   help="write your feedback as one HTML file (as feedback.html of a TA's run; one notebook)")
+    p.add_argument("--ci", action="store_true",
+                   help="CI mode: exit 0 when every notebook's score reaches the pass mark, else 1; on GitHub "
+                        "Actions (GITHUB_ACTIONS=true) also append the summary to $GITHUB_STEP_SUMMARY, print an "
+                        "::error annotation per failing function and write the PR comment (see --comment)")
+    p.add_argument("--changed", nargs="?", const="", metavar="BASE...HEAD",
+                   help="with --ci: check the .ipynb files added or changed between BASE's merge base with HEAD "
+                        "and HEAD, read from git as data (never checked out); no value: the pull request's base "
+                        "and head (GitHub: $GITHUB_EVENT_PATH; GitLab: $CI_MERGE_REQUEST_DIFF_BASE_SHA, "
+                        "$CI_COMMIT_SHA)")
+    p.add_argument("--root", metavar="FOLDER",
+                   help='with --ci: the folder holding one folder per student, e.g. "Week3/NN Basic": the student '
+                        "is the first folder under it, notebooks outside it are skipped (default: the student is "
+                        "the notebook's own folder)")
+    p.add_argument("--comment", type=Path, metavar="FILE",
+                   help="with --ci: write the pull request comment (Markdown) to FILE for `grader comment` (default "
+                        "on a CI runner: grader-comment.md in $RUNNER_TEMP, else in the current folder)")
     p.add_argument("--junit", type=Path, help="write JUnit XML (for CI)")
     p.add_argument("--summary", type=Path, help="write a Markdown summary (for a CI job summary)")
     p.add_argument("--lang", choices=["ko", "en"], help="language of the report (default: the rubric's, Korean)")
@@ -206,22 +226,11 @@ def _limits(args: argparse.Namespace, rubric: Rubric) -> Limits:
     return rubric.limits.override(over, source="command line") if over else rubric.limits
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from grader import api
-    from grader.errors import NotebookError
-    from grader.notebook import load
-    from grader.report import exports, html, terminal
-
-    if not args.notebook.is_file():
-        raise UsageError(t("cli_notebook_missing", CONSOLE_LANG, path=args.notebook))
-    try:
-        load(args.notebook)
-    except NotebookError as exc:
-        print(t("cli_problem", CONSOLE_LANG, message=exc), file=sys.stderr)
-        return 2
-    sandbox = args.sandbox
+def _check_sandbox(choice: str) -> str:
+    """A check's mechanism: bubblewrap when it works (a warm-kernel zygote costs more to start than
+    it saves on a few notebooks), else what ``--sandbox`` chose; a fallback to rlimits is announced."""
+    sandbox = choice
     if sandbox == "auto":
-        # one notebook: a warm-kernel zygote would cost more to start than it saves
         from grader.sandbox import detect_mechanism
 
         try:
@@ -229,11 +238,35 @@ def cmd_check(args: argparse.Namespace) -> int:
         except GraderError:
             sandbox = "auto"
     _warn_sandbox(sandbox)
-    assignment = args.assignment or (None if args.rubric else api.guess_assignment(args.notebook))
+    return sandbox
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from grader import api
+    from grader.errors import NotebookError
+    from grader.notebook import load
+    from grader.report import exports, html, terminal
+
+    if args.ci:
+        return _check_ci(args)
+    for option in ("changed", "root", "comment"):
+        if getattr(args, option) is not None:
+            raise UsageError(t("ci_option_needs_ci", CONSOLE_LANG, option=f"--{option}"))
+    if len(args.notebooks) != 1:
+        raise UsageError(t("ci_one_notebook", CONSOLE_LANG, count=len(args.notebooks)))
+    notebook = args.notebooks[0]
+    if not notebook.is_file():
+        raise UsageError(t("cli_notebook_missing", CONSOLE_LANG, path=notebook))
+    try:
+        load(notebook)
+    except NotebookError as exc:
+        print(t("cli_problem", CONSOLE_LANG, message=exc), file=sys.stderr)
+        return 2
+    sandbox = _check_sandbox(args.sandbox)
+    assignment = args.assignment or (None if args.rubric else api.guess_assignment(notebook))
     rb = api.load_rubric(assignment=assignment, rubric=args.rubric, public=True)
     rb.items = [i for i in rb.items if i.visibility == "public"]
-    result = api.grade_file(args.notebook, rb, submission=args.notebook.name, sandbox=sandbox,
-                            limits=_limits(args, rb))
+    result = api.grade_file(notebook, rb, submission=notebook.name, sandbox=sandbox, limits=_limits(args, rb))
     lang = args.lang or rb.language
     terminal.print_result(result, lang=lang)
     if args.json:
@@ -245,9 +278,111 @@ def cmd_check(args: argparse.Namespace) -> int:
         exports.write_junit([result], args.junit)
     if args.summary:
         exports.write_markdown_summary(result, args.summary, lang=lang)
-    if args.ci:
-        return 0 if result.score >= rb.pass_mark else 1
     return 0 if all(test.status == "passed" for test in result.tests) else 1
+
+
+_ASSIGNMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}")
+
+
+def _check_ci(args: argparse.Namespace) -> int:
+    """``check --ci``: one or more notebooks (or, with ``--changed``, those a pull request adds or
+    changes, read from git as data), public tests only; on a CI runner the job summary, the
+    ``::error`` annotations and the PR comment (grader.ci). Exit 0 when every notebook checked
+    reaches its pass mark (none to check: 0, said), else 1."""
+    import tempfile
+
+    from grader import api, batch, ci
+    from grader.report import html, terminal
+
+    where = ci.detect()
+    changed_mode = args.changed is not None
+    if changed_mode and args.notebooks:
+        raise UsageError(t("ci_changed_or_notebooks", CONSOLE_LANG))
+    if not changed_mode and not args.notebooks:
+        raise UsageError(t("ci_no_notebook_given", CONSOLE_LANG))
+    if (args.json or args.html) and (changed_mode or len(args.notebooks) > 1):
+        raise UsageError(t("ci_json_html_one", CONSOLE_LANG))
+    comment = args.comment or (ci.default_comment_path() if where else None)
+    cwd = Path.cwd().resolve()
+    rubrics: dict[str, Rubric] = {}
+    checked: list[ci.Checked] = []
+    sandbox = ""
+    with tempfile.TemporaryDirectory(prefix="grader-ci-") as tmp:
+        extra: list[Path] = []
+        if changed_mode:
+            base, head = ci.revisions(args.changed or None)
+            pr = Path(tmp) / "changed"
+            found = ci.changed_notebooks(cwd, base, head, pr)
+            if args.root:
+                (Path(tmp) / "base").mkdir()
+                extra = ci.base_handouts(cwd, base, args.root, Path(tmp) / "base")
+        else:
+            found = []
+            for nb in args.notebooks:
+                if not nb.is_file():
+                    raise UsageError(t("cli_notebook_missing", CONSOLE_LANG, path=nb))
+                try:
+                    shown = nb.resolve().relative_to(cwd).as_posix()
+                except ValueError:
+                    shown = nb.as_posix()
+                found.append(ci.Changed(shown, nb))
+        blanks: dict[str, dict[tuple[str, ...], str]] = {}
+        for ch in found:
+            student = ci.student_for(ch.path, args.root)
+            entry = ci.Checked(ch.path, ch.file, student or "", skip=ch.skip)
+            checked.append(entry)
+            if ch.file is None:
+                continue
+            if student is None:
+                entry.skip = ("ci_skip_outside_root", {"root": str(args.root)})
+                continue
+            assignment = args.assignment or (None if args.rubric else api.guess_assignment(ch.file))
+            if not args.rubric and (assignment is None or not _ASSIGNMENT_NAME.fullmatch(assignment)):
+                entry.skip = ("ci_skip_no_rubric", {})
+                continue
+            key = assignment or str(args.rubric)
+            if key not in rubrics:
+                rb = api.load_rubric(assignment=assignment, rubric=args.rubric, public=True)
+                rb.items = [i for i in rb.items if i.visibility == "public"]  # hidden tests never run here
+                rubrics[key] = rb
+                blanks[key] = {}
+                for handout in batch.handout_paths(rb, extra):
+                    sig = batch.code_signature(handout)
+                    if sig:
+                        blanks[key].setdefault(sig, Path(handout).name)
+            rb = rubrics[key]
+            if not rb.grades_file(Path(ch.path).name):
+                entry.skip = ("ci_skip_no_rubric", {})
+                continue
+            same = blanks[key].get(batch.code_signature(ch.file) or ("<unreadable>",))
+            if same is not None:
+                entry.skip = ("ci_skip_handout", {"handout": same})
+                continue
+            if not sandbox:
+                sandbox = _check_sandbox(args.sandbox)
+            entry.result = api.grade_file(ch.file, rb, submission=ch.path, student=student, sandbox=sandbox,
+                                          limits=_limits(args, rb))
+        lang = args.lang or next((rb.language for rb in rubrics.values()), "ko")
+        for entry in checked:
+            if entry.result is None:
+                print(t("ci_skipped", CONSOLE_LANG, path=entry.path, why=entry.why(CONSOLE_LANG)), file=sys.stderr)
+            else:
+                terminal.print_result(entry.result, lang=lang)
+        done = ci.report(checked, lang=lang, where=where, summary=args.summary, comment=comment, junit=args.junit)
+    for line in done.annotations:
+        print(line)
+    graded = [c.result for c in checked if c.result is not None]
+    if args.json and graded:
+        args.json.write_text(graded[0].to_json(), encoding="utf-8")
+    if args.html and graded:
+        html.write(graded[0], args.html, lang=lang, public_only=True, audience="student")
+        print(t("cli_html_written", lang, path=args.html))
+    if comment is not None:
+        print(t("ci_comment_written", CONSOLE_LANG, path=comment), file=sys.stderr)
+    if not graded:
+        print(t("ci_nothing_to_check", lang))
+        return 0
+    return 0 if all(r.score >= r.pass_mark for r in graded) else 1
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
