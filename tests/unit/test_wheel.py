@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from grader.student_package import distinctive_lines  # the same test the student package's build makes
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_FOLDERS = {"rubrics", "solutions", "assignments", "tests", "hidden", "examples"}
@@ -52,17 +53,6 @@ def test_the_wheel_is_the_package_and_its_metadata(wheel: zipfile.ZipFile) -> No
     assert not secret, f"the wheel holds rubric, solution or test folders: {secret}"
     notebooks = [n for n in members(wheel) if n.endswith((".ipynb", "rubric.toml", "expected.json", "variants.json"))]
     assert not notebooks, f"the wheel holds notebooks or rubric files: {notebooks}"
-
-
-def distinctive_lines(text: str) -> set[str]:
-    """Code long and specific enough (a number or a string in it) that finding it elsewhere is no
-    accident; comments and imports aside."""
-    found = set()
-    for line in text.splitlines():
-        code = re.sub(r"\s+#[^'\"]*$", "", line).strip()
-        if len(code) >= 30 and not code.startswith(("#", "from ", "import ")) and re.search(r"[0-9'\"]", code):
-            found.add(code)
-    return found
 
 
 def secret_lines() -> dict[str, set[str]]:
