@@ -424,7 +424,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
                          "en": "{score} / {max}, {verdict} (pass mark {mark})"},
     "ci_comment_columns": {"ko": "문제|점수|판정|실패한 함수", "en": "Part|Points|Verdict|Failing functions"},
     "ci_skipped_heading": {"ko": "검사하지 않은 노트북", "en": "Notebooks not checked"},
-    "ci_official": {"ko": "공식 점수는 마감 뒤 TA가 병합된 폴더를 채점한 결과입니다. 이 검사는 공개 테스트만 "
+    "ci_official": {"ko": "공식 점수는 마감 뒤 조교가 병합된 폴더를 채점한 결과입니다. 이 검사는 공개 테스트만 "
                           "실행했고, 비공개 테스트는 여기서 실행하지 않습니다.",
                     "en": "The official grade is the TA's run on the merged folder after the deadline. This check "
                           "ran the public tests only; hidden tests never run here."},
