@@ -340,7 +340,7 @@ def grade_submission(root: Path, *, sandbox: str = "auto") -> dict[str, Any]:
         output = report_text(result, lang)
         if result.sandbox.endswith("-as-root"):
             output = t("gradescope_hidden_readable", lang, sandbox=result.sandbox) + "\n\n" + output
-    exported = gradescope_result(result)
+    exported = gradescope_result(result, lang=lang)  # each test's words in the report's language
     payload = _payload(exported["score"], output, exported["tests"])
     payload["extra_data"] = {"status": result.status, "sandbox": result.sandbox,
                              "rubric_version": rubric.version, "submission": result.submission}

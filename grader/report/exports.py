@@ -373,9 +373,10 @@ def write_sheet(
 
 
 def gradescope_result(
-    result: ResultLike, *, visibility: str = "visible", overrides: Iterable[Override] = ()
+    result: ResultLike, *, visibility: str = "visible", overrides: Iterable[Override] = (), lang: str = "en"
 ) -> dict[str, Any]:
-    """One submission in Gradescope's autograder ``results.json`` format (its words in English).
+    """One submission in Gradescope's autograder ``results.json`` format (its words in *lang*:
+    English for ``grader export``, the rubric's language in the Gradescope autograder).
 
     Public tests are ``visible``; hidden tests ``after_published`` with their verdict only.
     Statuses stay codes (``crashed: ...``), as Gradescope and JUnit readers match on them.
@@ -387,8 +388,8 @@ def gradescope_result(
     lines = []
     if result.status != "graded":
         lines.append(f"{result.status}: {result.reason}" if result.reason else result.status)
-    lines += [t("export_override_line", "en", comment=c) for c in shown.comments]
-    lines += [t("cell_error", "en", index=cell.index, error=cell.error) for cell in result.cells if cell.error]
+    lines += [t("export_override_line", lang, comment=c) for c in shown.comments]
+    lines += [t("cell_error", lang, index=cell.index, error=cell.error) for cell in result.cells if cell.error]
     tests = []
     for test in result.tests:
         entry: dict[str, Any] = {
@@ -397,7 +398,7 @@ def gradescope_result(
             "max_score": _number(test.max_score),
             "status": "passed" if test.status == "passed" else "failed",
             "visibility": "after_published" if _is_hidden(test) else "visible",
-            "output": _test_output(test),
+            "output": _test_output(test, lang),
         }
         if test.task:
             entry["tags"] = [test.task]

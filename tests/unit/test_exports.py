@@ -173,6 +173,10 @@ def test_gradescope_never_leaks_hidden_messages(tmp_path: Path,
     assert hidden["test_hidden_xor[1-1]"]["output"] == f"hidden test: failed\nxor_as_or: {HIDDEN_HINT}"
     assert hidden["test_hidden_forward"]["output"] == "hidden test: timeout"
     assert hidden["test_hidden_or"]["output"] == ""
+    # in the Gradescope autograder the words follow the report's language (the mistake's own words too)
+    korean = {t["name"]: t for t in gradescope_result(results[0], lang="ko")["tests"]}
+    assert korean["test_hidden_xor[1-1]"]["output"].startswith("비공개 테스트: failed\nxor_as_or")
+    assert HIDDEN_SECRET not in json.dumps(korean, ensure_ascii=False)
     # a test with a visibility other than public is treated as hidden, not shown
     odd = make_result()
     odd["tests"][2]["visibility"] = "unknown"
