@@ -94,7 +94,8 @@ def _event(env: Mapping[str, str]) -> dict[str, Any]:
 def revisions(spec: str | None, env: Mapping[str, str] | None = None) -> tuple[str, str]:
     """``(base, head)`` for ``--changed``: ``BASE...HEAD`` (or ``BASE``: ``BASE...HEAD``) as given;
     given nothing, the pull request's on GitHub (the event payload's ``pull_request.base.sha`` and
-    ``.head.sha``) or the merge request's on GitLab (``CI_MERGE_REQUEST_DIFF_BASE_SHA``, ``CI_COMMIT_SHA``)."""
+    ``.head.sha``) or the merge request's on GitLab (``CI_MERGE_REQUEST_DIFF_BASE_SHA``, and
+    ``CI_MERGE_REQUEST_SOURCE_BRANCH_SHA`` in a merged-results pipeline, else ``CI_COMMIT_SHA``)."""
     env = os.environ if env is None else env
     if spec:
         base, sep, head = spec.partition("...")
@@ -109,7 +110,11 @@ def revisions(spec: str | None, env: Mapping[str, str] | None = None) -> tuple[s
             raise UsageError(t("ci_event_not_pr", CONSOLE_LANG, path=env.get("GITHUB_EVENT_PATH", "")))
         return str(shas[0]), str(shas[1])
     if where == "gitlab":
-        base, head = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA", ""), env.get("CI_COMMIT_SHA", "")
+        # a merged-results pipeline runs on a merge commit with the target (CI_COMMIT_SHA): the MR's
+        # own head is CI_MERGE_REQUEST_SOURCE_BRANCH_SHA, so notebooks merged to the target since
+        # the MR's base are not taken for the student's
+        base = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA", "")
+        head = env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA", "") or env.get("CI_COMMIT_SHA", "")
         if not base or not head:
             raise UsageError(t("ci_gitlab_not_mr", CONSOLE_LANG))
         return base, head

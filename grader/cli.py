@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --ci: check the .ipynb files added or changed between BASE's merge base with HEAD "
                         "and HEAD, read from git as data (never checked out); no value: the pull request's base "
                         "and head (GitHub: $GITHUB_EVENT_PATH; GitLab: $CI_MERGE_REQUEST_DIFF_BASE_SHA, "
-                        "$CI_COMMIT_SHA)")
+                        "$CI_MERGE_REQUEST_SOURCE_BRANCH_SHA or $CI_COMMIT_SHA)")
     p.add_argument("--root", metavar="FOLDER",
                    help='with --ci: the folder holding one folder per student, e.g. "Week3/NN Basic": the student '
                         "is the first folder under it, notebooks outside it are skipped (default: the student is "

@@ -108,6 +108,9 @@ def test_detect_and_the_revisions_of_a_pull_request(tmp_path: Path) -> None:
     assert ci.revisions(None, github) == ("b" * 40, "h" * 40)
     gitlab = {"GITLAB_CI": "true", "CI_MERGE_REQUEST_DIFF_BASE_SHA": "base1", "CI_COMMIT_SHA": "head1"}
     assert ci.revisions(None, gitlab) == ("base1", "head1")
+    # a merged-results pipeline: CI_COMMIT_SHA is the merge with the target; the MR's head is its source SHA
+    merged = {**gitlab, "CI_COMMIT_SHA": "merge1", "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": "head1"}
+    assert ci.revisions(None, merged) == ("base1", "head1")
     assert ci.revisions("origin/main...HEAD", {}) == ("origin/main", "HEAD")
     assert ci.revisions("origin/main", {}) == ("origin/main", "HEAD")
     event.write_text(json.dumps({"ref": "refs/heads/main"}))  # a push, not a pull request
