@@ -14,7 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +120,31 @@ def grade_batch(cases: tuple[Case, ...], work: Path, extra: tuple[str, ...] = ()
             raise RuntimeError(f"{case.label}: no result.json in {folder} (results: {listing})\n{done.stderr}")
         found[case.label] = folder
     return found
+
+
+@dataclass
+class Opened:
+    """A page loaded in a browser context of its own, with what it said and asked for."""
+
+    page: Any
+    who: str = ""  # who is reading, for assertion messages
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def open_page(browser: Any, path: Path, *, viewport: dict[str, int], who: str = "",
+              js: bool = True) -> Iterator[Opened]:
+    """*path* loaded from disk (file://) in a fresh context, console errors, page errors and every
+    request recorded; the context is closed afterwards."""
+    context = browser.new_context(viewport=viewport, java_script_enabled=js)
+    try:
+        page = context.new_page()
+        seen = Opened(page, who)
+        page.on("console", lambda m: seen.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: seen.errors.append(f"page error: {e}"))
+        context.on("request", lambda r: seen.requests.append(r.url))
+        page.goto(path.as_uri(), wait_until="load")
+        yield seen
+    finally:
+        context.close()

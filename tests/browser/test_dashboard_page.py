@@ -13,15 +13,15 @@ without ``__init__.py`` cannot be collected in one pytest run.)
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import report_browser as rb  # the one page opener, shared by the browser tests
 
 from grader.gradebook import Override
 from grader.report.dashboard import RunFacts, SimilarPair, write_dashboard
@@ -44,13 +44,6 @@ VISIBLE = ("() => [...document.querySelectorAll('#students tbody tr')].filter(r 
            ".map(r => r.cells[0].textContent.trim())")
 
 
-@dataclass
-class Opened:
-    page: Any
-    errors: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-
-
 @pytest.fixture(scope="module", params=["ko", "en"])
 def dashboard(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     out = tmp_path_factory.mktemp(f"dashboard_{request.param}")
@@ -58,22 +51,12 @@ def dashboard(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
                                           overrides=OVERRIDES)
 
 
-@contextmanager
-def opened(browser: Any, path: Path, *, viewport: dict[str, int] | None = None, js: bool = True) -> Iterator[Opened]:
-    context = browser.new_context(viewport=viewport or DESKTOP, java_script_enabled=js)
-    try:
-        page = context.new_page()
-        seen = Opened(page)
-        page.on("console", lambda m: seen.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: seen.errors.append(f"page error: {e}"))
-        context.on("request", lambda r: seen.requests.append(r.url))
-        page.goto(path.as_uri(), wait_until="load")
-        yield seen
-    finally:
-        context.close()
+def opened(browser: Any, path: Path, *, viewport: dict[str, int] | None = None,
+           js: bool = True) -> contextlib.AbstractContextManager[rb.Opened]:
+    return rb.open_page(browser, path, viewport=viewport or DESKTOP, js=js)
 
 
-def totals(o: Opened) -> list[float]:
+def totals(o: rb.Opened) -> list[float]:
     return [float(v) for v in o.page.evaluate(
         "() => [...document.querySelectorAll('#students tbody tr td.total')].map(c => c.dataset.value)")]
 

@@ -8,15 +8,15 @@ from disk as a reader would open it. Every assertion message says what that read
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import report_browser as rb  # the one page opener, shared by the browser tests
 
 pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
@@ -28,14 +28,6 @@ DESKTOP = {"width": 1000, "height": 900}
 PWNED = "pwned"
 
 
-@dataclass
-class Opened:
-    page: Any
-    who: str
-    errors: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-
-
 def report_file(graded: dict[str, Path], label: str, kind: str) -> Path:
     path = graded[label] / kind
     if not path.is_file():
@@ -44,20 +36,11 @@ def report_file(graded: dict[str, Path], label: str, kind: str) -> Path:
     return path
 
 
-@contextmanager
-def opened(browser: Any, path: Path, label: str, kind: str, viewport: dict[str, int] | None = None) -> Iterator[Opened]:
+def opened(browser: Any, path: Path, label: str, kind: str,
+           viewport: dict[str, int] | None = None) -> contextlib.AbstractContextManager[rb.Opened]:
     """The page loaded from disk (file://) in a fresh context, console errors and requests recorded."""
-    context = browser.new_context(viewport=viewport or DESKTOP, java_script_enabled=True)
-    try:
-        page = context.new_page()
-        seen = Opened(page, f"{READER[kind]} opening the {label} submission's {kind}")
-        page.on("console", lambda m: seen.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: seen.errors.append(f"page error: {e}"))
-        context.on("request", lambda r: seen.requests.append(r.url))
-        page.goto(path.as_uri(), wait_until="load")
-        yield seen
-    finally:
-        context.close()
+    return rb.open_page(browser, path, viewport=viewport or DESKTOP,
+                        who=f"{READER[kind]} opening the {label} submission's {kind}")
 
 
 def foreign(requests: list[str]) -> list[str]:
@@ -151,7 +134,7 @@ OBEYED_HTML = """() => {
 }"""
 
 
-def assert_inert(o: Opened, when: str) -> dict[str, Any]:
+def assert_inert(o: rb.Opened, when: str) -> dict[str, Any]:
     got: dict[str, Any] = o.page.evaluate(OBEYED_HTML)
     assert got["title"] != PWNED and o.page.title() != PWNED, (
         f"{o.who} {when}: the student's HTML ran as script (document.title became {got['title']!r})")
@@ -230,8 +213,6 @@ def test_the_page_prints(browser: Any, graded: dict[str, Path], kind: str, label
 
 
 def test_the_hostile_fixture_is_what_its_script_writes() -> None:
-    import report_browser as rb
-
     script = rb.ROOT / "tests" / "fixtures" / "make_report_hostile.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, f"{rb.HOSTILE.fixture} is stale; rerun {script.name}: {done.stderr}"
