@@ -191,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-j", "--jobs", type=int, default=None, help="parallel workers (default: number of cores)")
 
     for name, module in PLUGGED.items():  # commands that keep their parser and code in a module of their own
-        importlib.import_module(module).add_parser(sub, name, fmt)
+        plugged = importlib.import_module(module)
+        plugged.add_parser(sub, name, fmt)
+        parser.epilog = f"{parser.epilog}\n  {plugged.EXAMPLES.splitlines()[0]}"
     return parser
 
 
@@ -593,7 +595,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report["ok"] else 1
 
 
-# each module has ``add_parser(sub, name, formatter)`` (its examples in its epilog) and ``run(args) -> int``;
+# each module has ``add_parser(sub, name, formatter)``, ``EXAMPLES`` (the first one is shown in
+# ``grader --help`` too) and ``run(args) -> int``;
 # it imports what it needs inside ``run``, so ``grader --help`` stays fast
 PLUGGED = {
     "comment": "grader.ci",

@@ -171,3 +171,12 @@ def test_export_without_gradebook_says_to_grade_first(tmp_path: Path, capsys: py
     assert main(["export", str(tmp_path), "--format", "csv"]) == 2
     err = capsys.readouterr().err
     assert "gradebook.sqlite not found" in err and "grader grade" in err
+
+
+def test_grader_help_shows_an_example_of_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    examples = capsys.readouterr().out.split("examples:", 1)[1]
+    shown = {line.split()[1] for line in examples.splitlines() if line.strip().startswith("grader ")}
+    missing = [cmd for cmd in COMMANDS if cmd not in shown]
+    assert not missing, f"`grader --help` gives no example of: {missing}"
