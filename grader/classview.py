@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.gradebook import Gradebook
-from grader.report.dashboard import DASHBOARD, RunFacts, SimilarPair, write_dashboard
+from grader.report.dashboard import DASHBOARD, RunFacts, SimilarPair, landing_entry, write_dashboard, write_landing
 from grader.rubric import Rubric
 
 __all__ = ["PAIRS_CSV", "PAIRS_DIR", "after_run", "dashboard_path", "refresh"]
@@ -132,4 +132,12 @@ def _write(out: Path, gb: Gradebook, rubric: Rubric, facts: RunFacts, lang: str,
                     overrides=gb.overrides(assignment=rubric.assignment))
     if path.name != DASHBOARD:
         (out / DASHBOARD).replace(path)
+        _landing(out, gb, lang)
     return path
+
+
+def _landing(out: Path, gb: Gradebook, lang: str) -> Path:
+    """``OUT/index.html`` when the folder holds several assignments: a line and a link for each."""
+    entries = [landing_entry(a, dashboard_path(out, gb, a).name, gb.results(assignment=a), gb.overrides(assignment=a))
+               for a in sorted(gb.assignments())]
+    return write_landing(out, entries, lang=lang)

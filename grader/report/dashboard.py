@@ -495,3 +495,46 @@ def write_dashboard(
     """Write ``out/index.html`` atomically (a reader never sees half a page); its path."""
     page = render_dashboard(results, facts=facts, lang=lang, similar=similar, overrides=overrides)
     return _atomic_write(out / DASHBOARD, lambda fh: fh.write(page))
+
+
+# -- several assignments in one output folder: OUT/index.html links their dashboards ---------------
+
+
+@dataclass(frozen=True)
+class LandingEntry:
+    """One assignment's line on the landing page: its dashboard and its counts (overrides in force)."""
+
+    assignment: str
+    href: str
+    submissions: int
+    graded: int
+    passed: int
+    mean: str
+
+
+def landing_entry(assignment: str, page: str, results: Iterable[Result],
+                  overrides: Sequence[Override] = ()) -> LandingEntry:
+    """The counts the assignment's own dashboard (the file *page* beside the landing page) shows
+    first: submissions, graded, passed, mean."""
+    rows = list(results)
+    graded = [r for r in rows if r.status not in NOT_GRADED]
+    shown = [effective(r, overrides) for r in graded]
+    scores = [e.score for e in shown]
+    return LandingEntry(assignment, quote(page), len(rows), len(graded),
+                        sum(1 for r, e in zip(graded, shown, strict=True) if e.score >= r.pass_mark),
+                        one(statistics.fmean(scores)) if scores else "-")
+
+
+def render_landing(entries: Sequence[LandingEntry], *, lang: str = "ko", date: datetime | None = None) -> str:
+    """``OUT/index.html`` when the folder holds several assignments: a link to each dashboard."""
+    return ENV.get_template("landing.html.j2").render(
+        lang=lang, entries=entries, when=_when(date or datetime.now(timezone.utc)),
+        t=lambda key, **values: t(key, lang, **values),
+    )
+
+
+def write_landing(out: Path, entries: Sequence[LandingEntry], *, lang: str = "ko",
+                  date: datetime | None = None) -> Path:
+    """Write ``out/index.html`` (the landing page) atomically; its path."""
+    page = render_landing(entries, lang=lang, date=date)
+    return _atomic_write(out / DASHBOARD, lambda fh: fh.write(page))

@@ -325,6 +325,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     # -- issue 14: class dashboard (grader.report.dashboard) --
     "dash_title": {"ko": "반 전체 채점 현황", "en": "Class dashboard"},
     "dash_made": {"ko": "{when}에 만듦", "en": "made {when}"},
+    "landing_intro": {"ko": "이 폴더에는 노트북 {count}종의 채점 결과가 있습니다. "
+                                 "이름을 누르면 그 현황으로 갑니다.",
+                           "en": "This folder holds the grades of {count} assignments; each name opens its dashboard."},
+    "landing_assignment": {"ko": "노트북 (채점 기준)", "en": "Assignment"},
+    "landing_passed": {"ko": "통과", "en": "passed"},
     "dash_overview": {"ko": "요약", "en": "Overview"},
     "dash_empty": {"ko": "아직 결과가 없습니다.", "en": "No results yet."},
     "dash_count_submissions": {"ko": "제출물", "en": "submissions"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import getpass
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -200,6 +201,26 @@ def test_override_asks_which_assignment_when_there_are_several(out: Path, capsys
     assert code == 0
     with Gradebook(out / "gradebook.sqlite") as gb:
         assert [o.assignment for o in gb.overrides()] == ["week3_written"]
+
+
+def test_a_folder_with_several_assignments_gets_a_landing_page(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each assignment's dashboard is index_<assignment>.html; OUT/index.html, where a TA looks
+    first, links them all with their counts (overrides in force), and runs nothing."""
+    with Gradebook(out / "gradebook.sqlite") as gb:
+        gb.record(result(assignment="week3_written"))  # 12 + 6 = 18: below the pass mark of 20
+    for assignment, student, part, points in (("week3_written", "김민준", "gates", "3"),
+                                              ("week3_nn_basic", "김민준", "backprop", "10")):
+        code, _, _ = run(capsys, "override", out, student, "--part", part, "--points", points, "--comment", "x",
+                         "--assignment", assignment)
+        assert code == 0
+    assert (out / "index_week3_nn_basic.html").is_file() and (out / "index_week3_written.html").is_file()
+    landing = (out / "index.html").read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in landing and "<script" not in landing
+    rows = {a: landing.split(f'href="index_{a}.html"', 1)[1].split("</tr>", 1)[0]
+            for a in ("week3_nn_basic", "week3_written")}
+    cells = {a: re.findall(r'<td class="num">([^<]*)</td>', row) for a, row in rows.items()}
+    # submissions, graded, passed, mean: 김민준 12 + 10 (overridden) = 22 passes beside lee's 30; week3_written 3 + 6
+    assert cells == {"week3_nn_basic": ["2", "2", "2", "26.0"], "week3_written": ["1", "1", "0", "9.0"]}
 
 
 def test_override_without_a_gradebook_says_to_grade_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
