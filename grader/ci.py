@@ -342,13 +342,11 @@ class Report:
 
 
 def _md(text: object) -> str:
-    """Text from a notebook or a folder name, safe inside Markdown: escaped, on one line, and
-    no @mention or HTML."""
-    from grader.report.exports import clean_text
+    """Text from a notebook or a folder name, safe inside Markdown (the summary's escaping,
+    :func:`exports._md_inline`), and in a comment also no @mention and no ~strike~."""
+    from grader.report.exports import _md_inline
 
-    s = clean_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
-    s = re.sub(r"([\\`*_\[\]|#~])", r"\\\1", s)
-    return " ".join(s.split())
+    return _md_inline(text).replace("~", "\\~").replace("@", "&#64;")
 
 
 def _one(x: float) -> str:
